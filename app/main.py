@@ -1,0 +1,68 @@
+"""App factory and entry point: one process hosts the roles it is given."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import logging.config
+
+from aiohttp import web
+
+from app.context import PRESET_STORE, core_ctx
+from app.keys import COMPONENTS, SETTINGS
+from app.settings import Settings, load_settings
+from booking.store import MongoStore
+
+log = logging.getLogger(__name__)
+
+
+async def health(request: web.Request) -> web.Response:
+    return web.json_response({"status": "ok"})
+
+
+def create_app(settings: Settings, *, store: MongoStore | None = None) -> web.Application:
+    app = web.Application(client_max_size=256 * 1024)
+    app[SETTINGS] = settings
+    app[COMPONENTS] = {}
+    if store is not None:
+        app[PRESET_STORE] = store
+    app.cleanup_ctx.append(core_ctx)
+    app.router.add_get("/health", health)
+    roles = settings.role_set
+    # Each role registers its routes and background work; imported lazily so a
+    # process only loads what it runs (actions pull in rasa_sdk).
+    if "api" in roles:
+        from app import roles as r
+        r.setup_api(app)
+    if "actions" in roles:
+        from app import roles as r
+        r.setup_actions(app)
+    if "bot" in roles:
+        from app import roles as r
+        r.setup_bot(app)
+    if "scheduler" in roles:
+        from app import roles as r
+        r.setup_scheduler(app)
+    return app
+
+
+def configure_logging(level: str) -> None:
+    logging.config.dictConfig({
+        "version": 1,
+        "disable_existing_loggers": False,
+        "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
+        "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+        "root": {"level": level, "handlers": ["console"]},
+    })
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description="Klinik WhatsApp assistant app")
+    parser.add_argument("--roles", help="override ROLES, e.g. api,bot,actions")
+    args = parser.parse_args(argv)
+    overrides = {"roles": args.roles} if args.roles else {}
+    settings = load_settings(**overrides)
+    configure_logging(settings.log_level)
+    log.info("starting roles=%s embedded=%s", settings.roles, settings.embedded)
+    web.run_app(create_app(settings), host=settings.app_host, port=settings.app_port,
+                print=None)

@@ -1,0 +1,123 @@
+"""Settings: one pydantic-settings object, built once at start-up and passed down.
+
+Every variable can be given plainly (MONGODB_URL) or with the project prefix
+(KLINIK_MONGODB_URL, which wins). Secrets are SecretStr: never printed or logged.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+ENV_PREFIX = "KLINIK_"
+
+
+def env(name: str, default: Any, description: str, **kwargs: Any) -> Any:
+    return Field(default, validation_alias=AliasChoices(ENV_PREFIX + name, name),
+                 description=description, **kwargs)
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, extra="ignore",
+                                      populate_by_name=True)
+
+    app_host: str = env("APP_HOST", "127.0.0.1", "Address the app listens on.")
+    app_port: int = env("APP_PORT", 8080, "Port of the app (API, webhook, actions, pages).",
+                        ge=1, le=65535)
+    roles: str = env("ROLES", "api,bot,actions,scheduler",
+                     "Roles this process runs: api, bot, actions, scheduler (comma-separated).")
+    mongodb_url: SecretStr | None = env(
+        "MONGODB_URL", None, "MongoDB URL; unset or mongomock:// = in-process stand-in.")
+    redis_url: SecretStr | None = env("REDIS_URL", None,
+                                      "Redis URL; unset = in-process fakeredis (embedded only).")
+    redis_namespace: str = env("REDIS_NAMESPACE", "klinik:", "Prefix of every Redis key.")
+    load_demo_data: bool | None = env(
+        "LOAD_DEMO_DATA", None,
+        "Load demo clinics at start; default: only on the embedded in-process store.")
+    demo_password: SecretStr = env("DEMO_PASSWORD", SecretStr("demo12345"),
+                                   "Password of the demo accounts.")
+    jwt_secret: SecretStr = env("JWT_SECRET", SecretStr("dev-only-change-me-0123456789abcdef"),
+                                "HMAC key for access and refresh tokens (>= 32 chars).")
+    jwt_issuer: str = env("JWT_ISSUER", "klinik-wa", "JWT iss claim.")
+    jwt_audience: str = env("JWT_AUDIENCE", "klinik-wa-api", "JWT aud claim.")
+    access_token_minutes: int = env("ACCESS_TOKEN_MINUTES", 15, "Access token lifetime.", ge=1)
+    refresh_token_days: int = env("REFRESH_TOKEN_DAYS", 14, "Refresh token lifetime.", ge=1)
+    cancel_cutoff_minutes: int = env("CANCEL_CUTOFF_MINUTES", 120,
+                                     "No patient cancel/reschedule closer than this.", ge=0)
+    hold_seconds: int = env("HOLD_SECONDS", 300, "How long an offered slot is held.", ge=10)
+    rasa_url: str = env("RASA_URL", "http://127.0.0.1:5005", "Rasa server (REST channel).")
+    start_rasa: bool = env("START_RASA", True, "make run: start the Rasa server too.")
+    wati_api_url: str | None = env("WATI_API_URL", None,
+                                   "Wati API base URL; unset = the local sandbox.")
+    wati_api_token: SecretStr = env("WATI_API_TOKEN", SecretStr("sandbox-token"),
+                                    "Wati bearer token.")
+    wati_api_version: str = env("WATI_API_VERSION", "v3", "Wati API paths: v3 or v1.")
+    wati_webhook_token: SecretStr = env("WATI_WEBHOOK_TOKEN", SecretStr("dev-webhook-token"),
+                                        "Secret ?token= on the webhook URL.")
+    admin_token: SecretStr | None = env("ADMIN_TOKEN", None, "Static admin token (tools).")
+    smtp_host: str = env("SMTP_HOST", "127.0.0.1", "SMTP server for the email fallback.")
+    smtp_port: int = env("SMTP_PORT", 1025, "SMTP port.")
+    smtp_from: str = env("SMTP_FROM", "noreply@klinik.local", "Sender of fallback emails.")
+    reminder_lead_minutes: int = env("REMINDER_LEAD_MINUTES", 24 * 60,
+                                     "Reminder lead time before the appointment.", ge=1)
+    second_reminder_minutes: int | None = env("SECOND_REMINDER_MINUTES", None,
+                                              "Optional second reminder (e.g. 120).")
+    log_level: str = env("LOG_LEVEL", "INFO", "Logging level.")
+
+    @field_validator("roles")
+    @classmethod
+    def _roles(cls, v: str) -> str:
+        allowed = {"api", "bot", "actions", "scheduler"}
+        roles = [r.strip() for r in v.split(",") if r.strip()]
+        unknown = set(roles) - allowed
+        if unknown or not roles:
+            raise ValueError(f"unknown roles {sorted(unknown)}; allowed: {sorted(allowed)}")
+        return ",".join(roles)
+
+    @field_validator("jwt_secret")
+    @classmethod
+    def _jwt_len(cls, v: SecretStr) -> SecretStr:
+        if len(v.get_secret_value()) < 32:
+            raise ValueError("must be at least 32 characters")
+        return v
+
+    @field_validator("wati_api_version")
+    @classmethod
+    def _wati_version(cls, v: str) -> str:
+        if v not in ("v1", "v3"):
+            raise ValueError("must be v1 or v3")
+        return v
+
+    @property
+    def role_set(self) -> frozenset[str]:
+        return frozenset(self.roles.split(","))
+
+    @property
+    def embedded(self) -> bool:
+        """No real servers configured: the one-command default."""
+        url = self.mongodb_url.get_secret_value() if self.mongodb_url else ""
+        return (not url or url.startswith("mongomock://")) and self.redis_url is None
+
+    @property
+    def demo_data(self) -> bool:
+        if self.load_demo_data is not None:
+            return self.load_demo_data
+        url = self.mongodb_url.get_secret_value() if self.mongodb_url else ""
+        return not url or url.startswith("mongomock://")
+
+
+class SettingsError(SystemExit):
+    """Start-up failure naming the variable that is wrong."""
+
+
+def load_settings(**overrides: Any) -> Settings:
+    try:
+        return Settings(**overrides)
+    except ValidationError as exc:
+        lines = []
+        for err in exc.errors():
+            name = str(err["loc"][0]).upper().removeprefix(ENV_PREFIX) if err["loc"] else "?"
+            lines.append(f"  {name} (or {ENV_PREFIX}{name}): {err['msg']}")
+        raise SettingsError("invalid configuration:\n" + "\n".join(lines)) from None

@@ -1,0 +1,447 @@
+"""MongoDB store: the only module that talks to pymongo.
+
+Written once against pymongo's synchronous API. `Store` (async) runs every
+call off the event loop, in this one place. mongomock is the in-process
+stand-in for the embedded default and the tests; it is not thread-safe, so its
+calls are serialised by a lock (a real MongoDB needs none).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import functools
+import logging
+import re
+import threading
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
+from typing import Any, ParamSpec, TypeVar
+
+import pymongo
+from pymongo import ASCENDING, DESCENDING, ReturnDocument
+from pymongo.collection import Collection
+from pymongo.errors import DuplicateKeyError, PyMongoError
+
+from booking.errors import Conflict, NotFound, StoreUnavailable
+from booking.models import ACTIVE_STATUSES, Booking, BookingStatus, Doctor, User, as_utc
+from booking.slots import Interval
+
+log = logging.getLogger(__name__)
+
+P = ParamSpec("P")
+T = TypeVar("T")
+
+MOCK_SCHEME = "mongomock://"
+DEFAULT_DB = "klinik"
+
+
+class SlotKeyTaken(Exception):
+    """Internal: the unique slot_key index refused an insert (someone else holds the slot)."""
+
+
+def _driver_errors(fn: Callable[P, T]) -> Callable[P, T]:
+    """Serialise for mongomock and map driver errors to domain errors."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> T:
+        self = args[0]
+        with self._guard:  # type: ignore[attr-defined]
+            try:
+                return fn(*args, **kwargs)
+            except (DuplicateKeyError, SlotKeyTaken, NotFound, Conflict):
+                raise
+            except PyMongoError as exc:
+                raise StoreUnavailable(f"database error: {type(exc).__name__}") from exc
+
+    return wrapper
+
+
+def _literal(value: Any) -> Any:
+    """Refuse anything but plain scalars in query positions: no operator injection."""
+    if isinstance(value, (dict, list, tuple, set)):
+        raise TypeError("query values must be scalars")
+    return value
+
+
+def _doc(model: Any) -> dict[str, Any]:
+    data: dict[str, Any] = model.model_dump(mode="python")
+    data["_id"] = data.pop("id")
+    return data
+
+
+def _jsonable_doc(model: Any) -> dict[str, Any]:
+    """Schedules hold dates and times, which BSON cannot store: keep them as ISO strings."""
+    data: dict[str, Any] = model.model_dump(mode="json")
+    data["_id"] = data.pop("id")
+    return data
+
+
+def _from(doc: dict[str, Any] | None) -> dict[str, Any] | None:
+    if doc is None:
+        return None
+    doc = dict(doc)
+    doc["id"] = doc.pop("_id")
+    return doc
+
+
+class MongoStore:
+    """Synchronous store over pymongo (or mongomock)."""
+
+    def __init__(self, client: Any, db_name: str, *, is_mock: bool) -> None:
+        self.client = client
+        self.db = client[db_name]
+        self.is_mock = is_mock
+        self._guard: contextlib.AbstractContextManager[Any] = (
+            threading.RLock() if is_mock else contextlib.nullcontext())
+        self.users: Collection[Any] = self.db["users"]
+        self.doctors: Collection[Any] = self.db["doctors"]
+        self.bookings: Collection[Any] = self.db["bookings"]
+        self.outbox: Collection[Any] = self.db["outbox"]
+        self.chat_logs: Collection[Any] = self.db["chat_logs"]
+        self.kv: Collection[Any] = self.db["kv"]
+
+    @classmethod
+    def from_url(cls, url: str | None, db_name: str | None = None) -> MongoStore:
+        """mongomock for None or mongomock://; otherwise a real client (db from arg, URL or default)."""
+        if not url or url.startswith(MOCK_SCHEME):
+            import mongomock
+
+            return cls(mongomock.MongoClient(tz_aware=True), db_name or DEFAULT_DB, is_mock=True)
+        client: Any = pymongo.MongoClient(url, tz_aware=True, serverSelectionTimeoutMS=3000,
+                                          connectTimeoutMS=3000, socketTimeoutMS=10000)
+        name = db_name or pymongo.uri_parser.parse_uri(url).get("database") or DEFAULT_DB
+        return cls(client, name, is_mock=False)
+
+    # ---- lifecycle -----------------------------------------------------------------
+    @_driver_errors
+    def ensure_indexes(self) -> None:
+        self.users.create_index("email", unique=True, sparse=True)
+        self.users.create_index("whatsapp", unique=True, sparse=True)
+        self.doctors.create_index([("specialty", ASCENDING), ("city", ASCENDING)])
+        self.doctors.create_index("city")
+        self.doctors.create_index("calendar_token", unique=True, sparse=True)
+        # Invariant 1: at most one active booking per (doctor, start); slot_key is
+        # unset when a booking stops being active, so the sparse index ignores it.
+        self.bookings.create_index("slot_key", unique=True, sparse=True)
+        self.bookings.create_index("ref", unique=True)
+        self.bookings.create_index([("doctor_id", ASCENDING), ("start", ASCENDING)])
+        self.bookings.create_index([("patient_id", ASCENDING), ("start", ASCENDING)])
+        self.bookings.create_index("start")
+        self.bookings.create_index([("status", ASCENDING), ("start", ASCENDING)])
+        self.bookings.create_index("idempotency_key", unique=True, sparse=True)
+        self.outbox.create_index("dedupe_key", unique=True)
+        self.outbox.create_index([("status", ASCENDING), ("next_attempt_at", ASCENDING)])
+        self.outbox.create_index("provider_message_id", sparse=True)
+        self.chat_logs.create_index([("wa_id", ASCENDING), ("at", ASCENDING)])
+        self.chat_logs.create_index("at")
+
+    @_driver_errors
+    def ping(self) -> bool:
+        self.client.admin.command("ping")
+        return True
+
+    @_driver_errors
+    def drop_all(self) -> None:
+        for name in self.db.list_collection_names():
+            self.db[name].drop()
+
+    def close(self) -> None:
+        self.client.close()
+
+    # ---- doctors -------------------------------------------------------------------
+    @_driver_errors
+    def upsert_doctor(self, doctor: Doctor) -> Doctor:
+        self.doctors.replace_one({"_id": doctor.id}, _jsonable_doc(doctor), upsert=True)
+        return doctor
+
+    @_driver_errors
+    def get_doctor(self, doctor_id: str) -> Doctor:
+        doc = _from(self.doctors.find_one({"_id": _literal(doctor_id)}))
+        if doc is None:
+            raise NotFound("doctor not found", doctor_id=doctor_id)
+        return Doctor.model_validate(doc)
+
+    @_driver_errors
+    def get_doctors(self, doctor_ids: list[str]) -> dict[str, Doctor]:
+        ids = [_literal(i) for i in doctor_ids]
+        return {d["_id"]: Doctor.model_validate(_from(d))
+                for d in self.doctors.find({"_id": {"$in": ids}})}
+
+    @_driver_errors
+    def find_doctors(self, *, specialty: str | None = None, city: str | None = None,
+                     q: str | None = None, active_only: bool = True,
+                     skip: int = 0, limit: int = 0) -> tuple[list[Doctor], int]:
+        query: dict[str, Any] = {}
+        if specialty:
+            query["specialty"] = _literal(specialty)
+        if city:
+            query["city"] = _literal(city)
+        if q:
+            query["name"] = {"$regex": re.escape(_literal(q)), "$options": "i"}
+        if active_only:
+            query["active"] = True
+        total = self.doctors.count_documents(query)
+        cursor = self.doctors.find(query).sort([("name", ASCENDING), ("_id", ASCENDING)])
+        if skip:
+            cursor = cursor.skip(skip)
+        if limit:
+            cursor = cursor.limit(limit)
+        return [Doctor.model_validate(_from(d)) for d in cursor], total
+
+    @_driver_errors
+    def doctor_by_calendar_token(self, token: str) -> Doctor | None:
+        doc = _from(self.doctors.find_one({"calendar_token": _literal(token)}))
+        return Doctor.model_validate(doc) if doc else None
+
+    @_driver_errors
+    def delete_doctor(self, doctor_id: str) -> None:
+        if not self.doctors.delete_one({"_id": _literal(doctor_id)}).deleted_count:
+            raise NotFound("doctor not found", doctor_id=doctor_id)
+
+    # ---- users ---------------------------------------------------------------------
+    @_driver_errors
+    def insert_user(self, user: User) -> User:
+        try:
+            self.users.insert_one(_doc(user))
+        except DuplicateKeyError as exc:
+            raise Conflict("a user with this email or WhatsApp number exists") from exc
+        return user
+
+    @_driver_errors
+    def update_user(self, user: User) -> User:
+        try:
+            res = self.users.replace_one({"_id": user.id}, _doc(user))
+        except DuplicateKeyError as exc:
+            raise Conflict("a user with this email or WhatsApp number exists") from exc
+        if not res.matched_count:
+            raise NotFound("user not found", user_id=user.id)
+        return user
+
+    @_driver_errors
+    def get_user(self, user_id: str) -> User:
+        doc = _from(self.users.find_one({"_id": _literal(user_id)}))
+        if doc is None:
+            raise NotFound("user not found", user_id=user_id)
+        return User.model_validate(doc)
+
+    @_driver_errors
+    def find_user(self, *, email: str | None = None, whatsapp: str | None = None) -> User | None:
+        if email is not None:
+            doc = self.users.find_one({"email": _literal(email.strip().lower())})
+        elif whatsapp is not None:
+            doc = self.users.find_one({"whatsapp": _literal(whatsapp)})
+        else:
+            return None
+        found = _from(doc)
+        return User.model_validate(found) if found else None
+
+    @_driver_errors
+    def list_users(self, *, role: str | None = None, skip: int = 0, limit: int = 50
+                   ) -> tuple[list[User], int]:
+        query: dict[str, Any] = {"role": _literal(role)} if role else {}
+        total = self.users.count_documents(query)
+        cursor = self.users.find(query).sort("_id", ASCENDING).skip(skip).limit(limit)
+        return [User.model_validate(_from(u)) for u in cursor], total
+
+    @_driver_errors
+    def delete_user(self, user_id: str) -> None:
+        if not self.users.delete_one({"_id": _literal(user_id)}).deleted_count:
+            raise NotFound("user not found", user_id=user_id)
+
+    @_driver_errors
+    def upsert_whatsapp_patient(self, whatsapp: str, name: str, language: str) -> User:
+        """Register a WhatsApp sender once; later calls return the existing user."""
+        fresh = User(whatsapp=whatsapp, name=name, language=language)
+        doc = self.users.find_one_and_update(
+            {"whatsapp": _literal(fresh.whatsapp)},
+            {"$setOnInsert": _doc(fresh)},
+            upsert=True, return_document=ReturnDocument.AFTER)
+        return User.model_validate(_from(doc))
+
+    # ---- bookings ------------------------------------------------------------------
+    @_driver_errors
+    def insert_booking(self, booking: Booking) -> Booking:
+        """Insert; SlotKeyTaken when the slot already has an active booking."""
+        try:
+            self.bookings.insert_one(_doc(booking))
+        except DuplicateKeyError as exc:
+            key = self._duplicate_key(exc, booking)
+            if key == "slot_key":
+                raise SlotKeyTaken(booking.slot_key) from exc
+            if key == "idempotency_key":
+                raise Conflict("duplicate idempotency key", key=booking.idempotency_key) from exc
+            raise  # ref collision: the caller retries with a new ref
+        return booking
+
+    def _duplicate_key(self, exc: DuplicateKeyError, booking: Booking) -> str:
+        """Which unique index refused the insert (mongomock's error does not say)."""
+        pattern = (exc.details or {}).get("keyPattern") or {}
+        if pattern:
+            return next(iter(pattern))
+        if booking.slot_key and self.bookings.find_one({"slot_key": booking.slot_key}, {"_id": 1}):
+            return "slot_key"
+        if booking.idempotency_key and self.bookings.find_one(
+                {"idempotency_key": booking.idempotency_key}, {"_id": 1}):
+            return "idempotency_key"
+        return "ref"
+
+    @_driver_errors
+    def get_booking(self, booking_id: str) -> Booking:
+        doc = _from(self.bookings.find_one({"_id": _literal(booking_id)}))
+        if doc is None:
+            raise NotFound("booking not found", booking_id=booking_id)
+        return Booking.model_validate(doc)
+
+    @_driver_errors
+    def find_booking(self, *, ref: str | None = None, idempotency_key: str | None = None
+                     ) -> Booking | None:
+        if ref is not None:
+            doc = self.bookings.find_one({"ref": _literal(ref)})
+        elif idempotency_key is not None:
+            doc = self.bookings.find_one({"idempotency_key": _literal(idempotency_key)})
+        else:
+            return None
+        found = _from(doc)
+        return Booking.model_validate(found) if found else None
+
+    @_driver_errors
+    def transition_booking(self, booking_id: str, expected: BookingStatus, new: BookingStatus,
+                           set_fields: dict[str, Any], history: dict[str, Any]) -> Booking | None:
+        """Compare-and-set the status; the slot_key is released when the booking stops being active.
+
+        Returns None when the booking is no longer in `expected` (a concurrent change won).
+        """
+        update: dict[str, Any] = {"$set": {**set_fields, "status": new.value},
+                                  "$push": {"history": history}}
+        if new not in ACTIVE_STATUSES:
+            update["$unset"] = {"slot_key": ""}
+        doc = self.bookings.find_one_and_update(
+            {"_id": _literal(booking_id), "status": expected.value}, update,
+            return_document=ReturnDocument.AFTER)
+        found = _from(doc)
+        return Booking.model_validate(found) if found else None
+
+    @_driver_errors
+    def update_booking_fields(self, booking_id: str, set_fields: dict[str, Any],
+                              history: dict[str, Any] | None = None) -> Booking:
+        update: dict[str, Any] = {"$set": set_fields}
+        if history:
+            update["$push"] = {"history": history}
+        doc = _from(self.bookings.find_one_and_update(
+            {"_id": _literal(booking_id)}, update, return_document=ReturnDocument.AFTER))
+        if doc is None:
+            raise NotFound("booking not found", booking_id=booking_id)
+        return Booking.model_validate(doc)
+
+    @_driver_errors
+    def delete_booking(self, booking_id: str) -> None:
+        self.bookings.delete_one({"_id": _literal(booking_id)})
+
+    @_driver_errors
+    def busy_intervals(self, doctor_ids: list[str], start: datetime, end: datetime
+                       ) -> dict[str, list[Interval]]:
+        """Active bookings of these doctors overlapping [start, end), by doctor."""
+        out: dict[str, list[Interval]] = {d: [] for d in doctor_ids}
+        cursor = self.bookings.find(
+            {"doctor_id": {"$in": [_literal(d) for d in doctor_ids]},
+             "start": {"$lt": end}, "end": {"$gt": start},
+             "status": {"$in": [s.value for s in ACTIVE_STATUSES]}},
+            {"doctor_id": 1, "start": 1, "end": 1, "_id": 0})
+        for doc in cursor:
+            out[doc["doctor_id"]].append(Interval(as_utc(doc["start"]), as_utc(doc["end"])))
+        return out
+
+    @_driver_errors
+    def patient_overlaps(self, patient_id: str, start: datetime, end: datetime,
+                         exclude_id: str | None = None) -> list[Booking]:
+        query: dict[str, Any] = {"patient_id": _literal(patient_id), "start": {"$lt": end},
+                                 "end": {"$gt": start},
+                                 "status": {"$in": [s.value for s in ACTIVE_STATUSES]}}
+        if exclude_id:
+            query["_id"] = {"$ne": _literal(exclude_id)}
+        return [Booking.model_validate(_from(d)) for d in self.bookings.find(query)]
+
+    @_driver_errors
+    def find_bookings(self, *, patient_id: str | None = None, doctor_id: str | None = None,
+                      statuses: list[str] | None = None, start_from: datetime | None = None,
+                      start_to: datetime | None = None, skip: int = 0, limit: int = 0,
+                      newest_first: bool = False) -> tuple[list[Booking], int]:
+        query: dict[str, Any] = {}
+        if patient_id:
+            query["patient_id"] = _literal(patient_id)
+        if doctor_id:
+            query["doctor_id"] = _literal(doctor_id)
+        if statuses:
+            query["status"] = {"$in": [_literal(s) for s in statuses]}
+        if start_from or start_to:
+            rng: dict[str, datetime] = {}
+            if start_from:
+                rng["$gte"] = start_from
+            if start_to:
+                rng["$lt"] = start_to
+            query["start"] = rng
+        total = self.bookings.count_documents(query)
+        cursor = self.bookings.find(query).sort(
+            [("start", DESCENDING if newest_first else ASCENDING), ("_id", ASCENDING)])
+        if skip:
+            cursor = cursor.skip(skip)
+        if limit:
+            cursor = cursor.limit(limit)
+        return [Booking.model_validate(_from(d)) for d in cursor], total
+
+    @_driver_errors
+    def bookings_with_pending_outbox(self, older_than: datetime, limit: int = 200
+                                     ) -> list[Booking]:
+        cursor = self.bookings.find({"outbox_pending.0": {"$exists": True},
+                                     "updated_at": {"$lt": older_than}}).limit(limit)
+        return [Booking.model_validate(_from(d)) for d in cursor]
+
+    # ---- outbox --------------------------------------------------------------------
+    @_driver_errors
+    def enqueue(self, entries: list[dict[str, Any]]) -> int:
+        """Insert outbox entries; an entry whose dedupe_key exists is left alone. Returns new ones."""
+        created = 0
+        for entry in entries:
+            res = self.outbox.update_one({"dedupe_key": entry["dedupe_key"]},
+                                         {"$setOnInsert": entry}, upsert=True)
+            created += 1 if res.upserted_id is not None else 0
+        return created
+
+    # ---- key/value (watermarks, small state) --------------------------------------------
+    @_driver_errors
+    def kv_get(self, key: str) -> Any:
+        doc = self.kv.find_one({"_id": _literal(key)})
+        return doc["value"] if doc else None
+
+    @_driver_errors
+    def kv_set(self, key: str, value: Any) -> None:
+        self.kv.update_one({"_id": _literal(key)},
+                           {"$set": {"value": value, "at": datetime.now(UTC)}}, upsert=True)
+
+    @contextlib.contextmanager
+    def guarded(self) -> Iterator[MongoStore]:
+        """For modules that add their own queries (analytics, scheduler): same serialisation."""
+        with self._guard:
+            yield self
+
+
+class Store:
+    """Async facade: every MongoStore call runs in a worker thread, off the event loop."""
+
+    def __init__(self, sync: MongoStore) -> None:
+        self.sync = sync
+
+    async def run(self, fn: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
+        return await asyncio.to_thread(fn, *args, **kwargs)
+
+    def __getattr__(self, name: str) -> Callable[..., Any]:
+        target = getattr(self.sync, name)
+        if not callable(target):
+            return target  # type: ignore[no-any-return]
+
+        async def call(*args: Any, **kwargs: Any) -> Any:
+            return await asyncio.to_thread(target, *args, **kwargs)
+
+        call.__name__ = name
+        return call

@@ -28,21 +28,10 @@ def create_app(settings: Settings, *, store: MongoStore | None = None) -> web.Ap
         app[PRESET_STORE] = store
     app.cleanup_ctx.append(core_ctx)
     app.router.add_get("/health", health)
-    roles = settings.role_set
-    # Each role registers its routes and background work; imported lazily so a
-    # process only loads what it runs (actions pull in rasa_sdk).
-    if "api" in roles:
-        from app import roles as r
-        r.setup_api(app)
-    if "actions" in roles:
-        from app import roles as r
-        r.setup_actions(app)
-    if "bot" in roles:
-        from app import roles as r
-        r.setup_bot(app)
-    if "scheduler" in roles:
-        from app import roles as r
-        r.setup_scheduler(app)
+    from app.roles import setup_role
+
+    for role in sorted(settings.role_set):
+        setup_role(app, role)
     return app
 
 

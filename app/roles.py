@@ -1,24 +1,22 @@
-"""Role wiring: each function adds one role's routes and background work to the app.
+"""Role wiring: each role's package exposes `setup(app)` that adds its routes and background work.
 
-Later packages fill these in; a role with nothing to run yet adds nothing.
+Imported lazily so a process only loads what it runs (actions pull in rasa_sdk).
 """
 
 from __future__ import annotations
 
+import importlib
+
 from aiohttp import web
 
-
-def setup_api(app: web.Application) -> None:
-    """REST API for web and mobile clients (api/)."""
-
-
-def setup_actions(app: web.Application) -> None:
-    """Rasa custom actions endpoint (actions/)."""
-
-
-def setup_bot(app: web.Application) -> None:
-    """WhatsApp gateway: Wati webhook, Rasa bridge (bot/)."""
+ROLE_MODULES = {
+    "api": ("api.setup", "analytics.setup"),  # REST API, admin analytics and dashboard
+    "actions": ("actions.endpoint",),         # Rasa custom actions endpoint
+    "bot": ("bot.setup",),                    # WhatsApp gateway: Wati webhook, Rasa bridge
+    "scheduler": ("scheduler.setup",),        # reminders, outbox dispatch, daily jobs
+}
 
 
-def setup_scheduler(app: web.Application) -> None:
-    """Reminders, outbox dispatch (scheduler/)."""
+def setup_role(app: web.Application, role: str) -> None:
+    for name in ROLE_MODULES[role]:
+        importlib.import_module(name).setup(app)

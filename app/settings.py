@@ -44,6 +44,16 @@ class Settings(BaseSettings):
     jwt_audience: str = env("JWT_AUDIENCE", "klinik-wa-api", "JWT aud claim.")
     access_token_minutes: int = env("ACCESS_TOKEN_MINUTES", 15, "Access token lifetime.", ge=1)
     refresh_token_days: int = env("REFRESH_TOKEN_DAYS", 14, "Refresh token lifetime.", ge=1)
+    # REST API (api/): rate limits per fixed window, doctors list cache.
+    rate_window_seconds: int = env("RATE_WINDOW_SECONDS", 300,
+                                   "Window of the login/register rate limits.", ge=1)
+    login_limit_per_ip: int = env("LOGIN_LIMIT_PER_IP", 30, "Logins per window per IP.", ge=1)
+    login_limit_per_account: int = env("LOGIN_LIMIT_PER_ACCOUNT", 10,
+                                       "Logins per window per account (email).", ge=1)
+    register_limit_per_ip: int = env("REGISTER_LIMIT_PER_IP", 10,
+                                     "Registrations per window per IP.", ge=1)
+    doctors_cache_seconds: int = env("DOCTORS_CACHE_SECONDS", 30,
+                                     "TTL of cached GET /doctors pages; 0 = no cache.", ge=0)
     cancel_cutoff_minutes: int = env("CANCEL_CUTOFF_MINUTES", 120,
                                      "No patient cancel/reschedule closer than this.", ge=0)
     hold_seconds: int = env("HOLD_SECONDS", 300, "How long an offered slot is held.", ge=10)

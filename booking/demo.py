@@ -14,9 +14,11 @@ from datetime import UTC, date, datetime, time, timedelta
 from booking.models import (
     Booking,
     BookingSource,
+    BookingStatus,
     Break,
     DateOverride,
     Doctor,
+    HistoryEntry,
     Role,
     TimeRange,
     User,
@@ -33,7 +35,7 @@ DEMO_ADMIN = "admin@demo.klinik.id"
 DEMO_DOCTOR = "doctor@demo.klinik.id"
 DEMO_PATIENT = "patient@demo.klinik.id"
 DEMO_PATIENT_WA = "6281200000001"
-DEMO_DOCTOR_ID = "doc-jkt-general-1"
+DEMO_DOCTOR_ID = "doc-jak-general-1"
 
 CLINICS = {
     "Jakarta": ("Klinik Sehat Menteng", "Jl. HOS Cokroaminoto No. 12, Menteng"),
@@ -186,8 +188,8 @@ def load(store: MongoStore, *, password_hash: str, now: datetime | None = None,
                     start=slot.start, end=slot.end, created_at=now, updated_at=now,
                     source=rng.choice(list(BookingSource)), slot_key=slot_key(doctor.id,
                                                                               slot.start),
-                    history=[{"at": now, "action": "booked", "actor": "seed",
-                              "status": "confirmed"}]))
+                    history=[HistoryEntry(at=now, action="booked", actor="seed",
+                                          status=BookingStatus.confirmed)]))
                 created_bookings += 1
     return {"doctors": len(doctors), "users": created_users, "bookings": created_bookings}
 

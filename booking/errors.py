@@ -1,4 +1,7 @@
-"""One tree of typed booking errors; driver errors are mapped to these at the store/lock boundary."""
+"""One tree of typed booking errors.
+
+Driver errors are mapped to these at the store/lock boundary.
+"""
 
 from __future__ import annotations
 

@@ -131,7 +131,7 @@ class Coordinator:
         finally:
             if acquired:
                 try:
-                    await self.redis.eval(_RELEASE, 1, key, token)  # type: ignore[misc]
+                    await self.redis.eval(_RELEASE, 1, key, token)
                 except _REDIS_DOWN as exc:
                     self._down(exc)  # the TTL frees it
 
@@ -216,7 +216,7 @@ class Coordinator:
         prefix = json.dumps([start.astimezone(UTC).isoformat()])[:-1]
         try:
             members = await self.redis.zrange(index, 0, -1)
-            stale = [m for m in members if _text(m).startswith(prefix)]
+            stale = [_text(m) for m in members if _text(m).startswith(prefix)]
             if stale:
                 await self.redis.zrem(index, *stale)
         except _REDIS_DOWN as exc:

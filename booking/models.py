@@ -1,4 +1,7 @@
-"""Domain models (pydantic 2). Instants are timezone-aware UTC; wall-clock rules are in the doctor's zone."""
+"""Domain models (pydantic 2).
+
+Instants are timezone-aware UTC; wall-clock rules are in the doctor's zone.
+"""
 
 from __future__ import annotations
 
@@ -233,5 +236,5 @@ class Booking(Model):
 
 
 def slot_key(doctor_id: str, start: datetime) -> str:
-    """Unique per (doctor, start) while a booking is active; the DB's guarantee against double booking."""
+    """Unique per (doctor, start) while a booking is active: the DB's double-booking guard."""
     return f"{doctor_id}|{as_utc(start).strftime('%Y-%m-%dT%H:%MZ')}"

@@ -25,6 +25,7 @@ from booking.models import (
     BookingSource,
     BookingStatus,
     Doctor,
+    HistoryEntry,
     Role,
     User,
     as_utc,
@@ -98,7 +99,10 @@ class BookingService:
 
     async def availability(self, doctor: Doctor, start: datetime, end: datetime, *,
                            patient_id: str | None = None) -> list[Interval]:
-        """Free slots of one doctor starting in [start, end); the asking patient's own hold counts as free."""
+        """Free slots of one doctor starting in [start, end).
+
+        The asking patient's own hold counts as free.
+        """
         busy = await self.store.busy_intervals([doctor.id], start - timedelta(days=1),
                                                end + timedelta(days=1))
         holds = await self.coord.holds([doctor.id], exclude_patient=patient_id)
@@ -172,7 +176,7 @@ class BookingService:
 
     # ---- booking -------------------------------------------------------------------
     def _check_slot_rules(self, doctor: Doctor, start: datetime) -> None:
-        """Rules that do not depend on other bookings: active doctor, grid, past, notice, horizon."""
+        """Rules independent of other bookings: active, grid, past, notice, horizon."""
         now = self.clock()
         if not doctor.active:
             raise SlotUnavailable("this doctor is not taking bookings")
@@ -200,15 +204,20 @@ class BookingService:
         start = as_utc(start)
         self._check_slot_rules(doctor, start)
         end = start + timedelta(minutes=doctor.slot_minutes)
+        # Fast path for the crowd that lost already: no lock needed to see a booked slot.
+        if await self.store.slot_is_taken(slot_key(doctor_id, start)):
+            return await self._taken(doctor, start, patient_id, "taken")
+        result: Booked | str = "busy"
         async with self.coord.patient_lock(patient_id) as patient_locked, \
                 self.coord.slot_lock(doctor_id, start) as slot_locked:
-            if not (patient_locked and slot_locked):
-                return await self._taken(doctor, start, patient_id, "busy")
-            result = await self._book_locked(doctor, patient_id, start, end, source,
-                                             idempotency_key, actor)
-        if isinstance(result, Booked):
-            await self.coord.release_hold(doctor_id, start, patient_id)
-            await self._emit(result.booking)
+            if patient_locked and slot_locked:
+                result = await self._book_locked(doctor, patient_id, start, end, source,
+                                                 idempotency_key, actor)
+        # Alternatives are computed after the locks are released: losers never hold them up.
+        if isinstance(result, str):
+            return await self._taken(doctor, start, patient_id, result)
+        await self.coord.release_hold(doctor_id, start, patient_id)
+        await self._emit(result.booking)
         return result
 
     async def _taken(self, doctor: Doctor, start: datetime, patient_id: str | None,
@@ -219,16 +228,17 @@ class BookingService:
     async def _book_locked(self, doctor: Doctor, patient_id: str, start: datetime,
                            end: datetime, source: BookingSource, idempotency_key: str | None,
                            actor: Actor, rescheduled_from: Booking | None = None
-                           ) -> BookResult:
+                           ) -> Booked | str:
+        """Check and write under the locks; a loss is returned as its reason (held, taken)."""
         owner = await self.coord.hold_owner(doctor.id, start)
         if owner is not None and owner != patient_id:
-            return await self._taken(doctor, start, patient_id, "held")
+            return "held"
         free = await self.availability(doctor, start, start + timedelta(minutes=1),
                                        patient_id=patient_id)
         exclude = rescheduled_from.id if rescheduled_from else None
         if not free or free[0].start != start:
             if not (rescheduled_from and await self._free_but_for(doctor, start, rescheduled_from)):
-                return await self._taken(doctor, start, patient_id, "taken")
+                return "taken"
         if await self.store.patient_overlaps(patient_id, start, end, exclude):
             raise PatientOverlap("you already have a booking at that time")
         now = self.clock()
@@ -240,12 +250,12 @@ class BookingService:
                 rescheduled_from=rescheduled_from.id if rescheduled_from else None,
                 outbox_pending=[Kind.booking_rescheduled.value] if rescheduled_from else
                 [Kind.booking_confirmation.value, Kind.doctor_new_booking.value],
-                history=[{"at": now, "action": "rescheduled_in" if rescheduled_from else "booked",
-                          "actor": actor.user_id, "status": BookingStatus.confirmed}])
+                history=[HistoryEntry(at=now, actor=actor.user_id, status=BookingStatus.confirmed,
+                                      action="rescheduled_in" if rescheduled_from else "booked")])
             try:
                 await self.store.insert_booking(booking)
             except SlotKeyTaken:
-                return await self._taken(doctor, start, patient_id, "taken")
+                return "taken"
             except DuplicateKeyError:
                 continue
             return Booked(booking, doctor)
@@ -356,26 +366,27 @@ class BookingService:
             raise InvalidInput("that is the current time of the booking")
         self._check_slot_rules(doctor, new_start)
         end = new_start + timedelta(minutes=doctor.slot_minutes)
+        result: Booked | str = "busy"
         async with self.coord.patient_lock(old.patient_id) as patient_locked, \
                 self.coord.slot_lock(doctor.id, new_start) as slot_locked:
-            if not (patient_locked and slot_locked):
-                return await self._taken(doctor, new_start, old.patient_id, "busy")
-            result = await self._book_locked(doctor, old.patient_id, new_start, end,
-                                             source or old.source, None, actor,
-                                             rescheduled_from=old)
-            if isinstance(result, SlotTaken):
-                return result
-            try:
-                moved = await self._transition(old, BookingStatus.rescheduled, actor,
+            if patient_locked and slot_locked:
+                result = await self._book_locked(doctor, old.patient_id, new_start, end,
+                                                 source or old.source, None, actor,
+                                                 rescheduled_from=old)
+                if isinstance(result, Booked):
+                    try:
+                        await self._transition(old, BookingStatus.rescheduled, actor,
                                                "rescheduled",
                                                {"rescheduled_to": result.booking.id})
-            except BaseException:
-                # compensate: the old booking changed under us, give the new slot back
-                await self.store.delete_booking(result.booking.id)
-                raise
+                    except BaseException:
+                        # compensate: the old booking changed under us, give the new slot back
+                        await self.store.delete_booking(result.booking.id)
+                        raise
+        if isinstance(result, str):
+            return await self._taken(doctor, new_start, old.patient_id, result)
         await self.coord.release_hold(doctor.id, new_start, old.patient_id)
         await self._emit(result.booking)
-        log.info("booking %s rescheduled to %s", moved.id, result.booking.id)
+        log.info("booking %s rescheduled to %s", old.id, result.booking.id)
         return Booked(result.booking, doctor)
 
     async def mark_no_show(self, booking_id: str, *, actor: Actor) -> Booking:

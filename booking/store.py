@@ -103,7 +103,7 @@ class MongoStore:
 
     @classmethod
     def from_url(cls, url: str | None, db_name: str | None = None) -> MongoStore:
-        """mongomock for None or mongomock://; otherwise a real client (db from arg, URL or default)."""
+        """mongomock for None or mongomock://; else a real client (db: arg, URL, default)."""
         if not url or url.startswith(MOCK_SCHEME):
             import mongomock
 
@@ -287,6 +287,10 @@ class MongoStore:
         return "ref"
 
     @_driver_errors
+    def slot_is_taken(self, key: str) -> bool:
+        return self.bookings.find_one({"slot_key": _literal(key)}, {"_id": 1}) is not None
+
+    @_driver_errors
     def get_booking(self, booking_id: str) -> Booking:
         doc = _from(self.bookings.find_one({"_id": _literal(booking_id)}))
         if doc is None:
@@ -400,7 +404,7 @@ class MongoStore:
     # ---- outbox --------------------------------------------------------------------
     @_driver_errors
     def enqueue(self, entries: list[dict[str, Any]]) -> int:
-        """Insert outbox entries; an entry whose dedupe_key exists is left alone. Returns new ones."""
+        """Insert outbox entries; one whose dedupe_key exists is left alone. Returns new ones."""
         created = 0
         for entry in entries:
             res = self.outbox.update_one({"dedupe_key": entry["dedupe_key"]},
@@ -438,7 +442,7 @@ class Store:
     def __getattr__(self, name: str) -> Callable[..., Any]:
         target = getattr(self.sync, name)
         if not callable(target):
-            return target  # type: ignore[no-any-return]
+            return target
 
         async def call(*args: Any, **kwargs: Any) -> Any:
             return await asyncio.to_thread(target, *args, **kwargs)

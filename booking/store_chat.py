@@ -1,0 +1,263 @@
+"""Mongo queries of the WhatsApp gateway: inbox, contacts, chat logs, outbox claims and statuses.
+
+The driver code of bot/ lives here (and only here), next to the core store: sync
+functions over a `MongoStore` (serialised for mongomock, driver errors mapped to
+StoreUnavailable) and `ChatStore`, their async facade for the event loop.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from typing import Any, ParamSpec, TypeVar
+
+from pymongo import ASCENDING, DESCENDING, ReturnDocument
+from pymongo.collection import Collection
+from pymongo.errors import DuplicateKeyError, PyMongoError
+
+from booking.errors import StoreUnavailable
+from booking.models import as_utc
+from booking.notifications import Kind, OutboxStatus
+from booking.store import MongoStore, Store
+
+P = ParamSpec("P")
+T = TypeVar("T")
+
+# Inbox documents are kept a while after processing (support and audits), then expire.
+INBOX_KEEP = timedelta(days=7)
+# Statuses an outbox entry may leave when WhatsApp reports progress: a later status never
+# goes back (read stays read when a late "delivered" arrives).
+STATUS_FROM: dict[OutboxStatus, tuple[OutboxStatus, ...]] = {
+    OutboxStatus.sent: (OutboxStatus.sending,),
+    OutboxStatus.delivered: (OutboxStatus.sending, OutboxStatus.sent),
+    OutboxStatus.read: (OutboxStatus.sending, OutboxStatus.sent, OutboxStatus.delivered),
+    OutboxStatus.failed: (OutboxStatus.sending, OutboxStatus.sent, OutboxStatus.delivered),
+}
+REMINDER_SENT = (OutboxStatus.sent, OutboxStatus.delivered, OutboxStatus.read)
+
+
+def _mapped(fn: Callable[P, T]) -> Callable[P, T]:
+    """Serialise on the store's guard (mongomock) and map driver errors to StoreUnavailable."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> T:
+        ms = args[0]
+        assert isinstance(ms, MongoStore)
+        with ms.guarded():
+            try:
+                return fn(*args, **kwargs)
+            except DuplicateKeyError:
+                raise
+            except PyMongoError as exc:
+                raise StoreUnavailable(f"database error: {type(exc).__name__}") from exc
+
+    return wrapper
+
+
+def inbox(ms: MongoStore) -> Collection[Any]:
+    return ms.db["inbox"]
+
+
+def contacts(ms: MongoStore) -> Collection[Any]:
+    return ms.db["wa_contacts"]
+
+
+@_mapped
+def ensure_indexes(ms: MongoStore) -> None:
+    inbox(ms).create_index([("status", ASCENDING), ("seq", ASCENDING)])
+    inbox(ms).create_index("expire_at", expireAfterSeconds=0, sparse=True)
+    ms.outbox.create_index([("to", ASCENDING), ("kind", ASCENDING), ("created_at", DESCENDING)])
+    ms.outbox.create_index("claim_expires_at", sparse=True)
+
+
+# ---- inbox: persisted before the webhook is acknowledged ------------------------------------
+@_mapped
+def inbox_put(ms: MongoStore, doc: dict[str, Any]) -> bool:
+    """Insert an accepted event; False when the same event was already accepted."""
+    try:
+        inbox(ms).insert_one(doc)
+    except DuplicateKeyError:
+        return False
+    return True
+
+
+@_mapped
+def inbox_finish(ms: MongoStore, key: str, status: str, at: datetime,
+                 error: str | None = None) -> None:
+    inbox(ms).update_one({"_id": key}, {"$set": {"status": status, "processed_at": at,
+                                                 "error": error, "expire_at": at + INBOX_KEEP}})
+
+
+@_mapped
+def inbox_unprocessed(ms: MongoStore, limit: int = 10_000) -> list[dict[str, Any]]:
+    """Accepted but not processed (a crash or restart in between), in arrival order."""
+    return list(inbox(ms).find({"status": "pending"}).sort("seq", ASCENDING).limit(limit))
+
+
+# ---- contacts and the 24-hour window --------------------------------------------------------
+@_mapped
+def touch_inbound(ms: MongoStore, wa_id: str, at: datetime, name: str | None,
+                  language: str | None) -> None:
+    """Record a patient's message time (the 24-hour window opens from the latest one)."""
+    fields: dict[str, Any] = {}
+    if name:
+        fields["name"] = name
+    if language:
+        fields["language"] = language
+    contacts(ms).update_one(
+        {"_id": wa_id},
+        {"$max": {"last_inbound_at": at}, "$setOnInsert": {"first_seen_at": at},
+         **({"$set": fields} if fields else {})},
+        upsert=True)
+
+
+@_mapped
+def register_contact(ms: MongoStore, wa_id: str, name: str | None, at: datetime) -> bool:
+    """A new contact announced by Wati; True when it was not known yet."""
+    res = contacts(ms).update_one(
+        {"_id": wa_id},
+        {"$setOnInsert": {"first_seen_at": at, "name": name or ""}}, upsert=True)
+    return res.upserted_id is not None
+
+
+@_mapped
+def contact(ms: MongoStore, wa_id: str) -> dict[str, Any] | None:
+    doc: dict[str, Any] | None = contacts(ms).find_one({"_id": wa_id})
+    if doc and doc.get("last_inbound_at"):
+        doc["last_inbound_at"] = as_utc(doc["last_inbound_at"])
+    return doc
+
+
+# ---- chat logs --------------------------------------------------------------------------------
+@_mapped
+def insert_chat_logs(ms: MongoStore, docs: list[dict[str, Any]]) -> None:
+    if docs:
+        ms.chat_logs.insert_many(docs, ordered=False)
+
+
+# ---- outbox -----------------------------------------------------------------------------------
+@_mapped
+def claim_due(ms: MongoStore, now: datetime, claim_until: datetime, token: str
+              ) -> dict[str, Any] | None:
+    """Atomically take one due entry (or one whose claim expired); None when nothing is due.
+
+    WhatsApp failures reported by webhook (status failed) are due at once for the fallback.
+    """
+    query = {"$or": [
+        {"status": OutboxStatus.pending.value, "next_attempt_at": {"$lte": now}},
+        {"status": OutboxStatus.failed.value},
+        {"status": OutboxStatus.sending.value, "claim_expires_at": {"$lte": now}},
+    ]}
+    doc: dict[str, Any] | None = ms.outbox.find_one_and_update(
+        query,
+        {"$set": {"status": OutboxStatus.sending.value, "claim_expires_at": claim_until,
+                  "claimed_by": token}},
+        sort=[("next_attempt_at", ASCENDING)], return_document=ReturnDocument.BEFORE)
+    return doc  # as it was before the claim: its status says why it was due
+
+
+@_mapped
+def finish_claim(ms: MongoStore, entry_id: str, token: str, set_fields: dict[str, Any],
+                 inc_attempts: bool = True) -> bool:
+    """Record an attempt's outcome, only while the claim is still ours."""
+    update: dict[str, Any] = {"$set": set_fields, "$unset": {"claimed_by": "",
+                                                            "claim_expires_at": ""}}
+    if inc_attempts:
+        update["$inc"] = {"attempts": 1}
+    res = ms.outbox.update_one({"_id": entry_id, "claimed_by": token}, update)
+    return res.modified_count == 1
+
+
+@_mapped
+def mark_sending(ms: MongoStore, entry_id: str, token: str, set_fields: dict[str, Any]) -> None:
+    ms.outbox.update_one({"_id": entry_id, "claimed_by": token}, {"$set": set_fields})
+
+
+@_mapped
+def status_by_provider_id(ms: MongoStore, ids: list[str], status: OutboxStatus, at: datetime,
+                          error: str | None = None) -> int:
+    """Move the entry sent with one of these provider ids forward; returns how many changed."""
+    ids = [i for i in ids if isinstance(i, str) and i]
+    if not ids:
+        return 0
+    fields: dict[str, Any] = {"status": status.value, f"{status.value}_at": at}
+    if error:
+        fields["last_error"] = error[:500]
+    res = ms.outbox.update_many(
+        {"provider_message_id": {"$in": ids},
+         "status": {"$in": [s.value for s in STATUS_FROM[status]]}},
+        {"$set": fields})
+    return int(res.modified_count)
+
+
+@_mapped
+def get_outbox(ms: MongoStore, entry_id: str) -> dict[str, Any] | None:
+    doc: dict[str, Any] | None = ms.outbox.find_one({"_id": entry_id})
+    return doc
+
+
+@_mapped
+def latest_reminder(ms: MongoStore, wa_id: str) -> dict[str, Any] | None:
+    """The newest appointment reminder WhatsApp accepted for this number."""
+    doc: dict[str, Any] | None = ms.outbox.find_one(
+        {"to": wa_id, "kind": Kind.appointment_reminder.value,
+         "status": {"$in": [s.value for s in REMINDER_SENT]}},
+        sort=[("created_at", DESCENDING)])
+    return doc
+
+
+class ChatStore:
+    """Async facade of this module: each call runs off the event loop through `Store.run`."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        self.sync = store.sync
+
+    async def ensure_indexes(self) -> None:
+        await self.store.run(ensure_indexes, self.sync)
+
+    async def inbox_put(self, doc: dict[str, Any]) -> bool:
+        return await self.store.run(inbox_put, self.sync, doc)
+
+    async def inbox_finish(self, key: str, status: str, at: datetime,
+                           error: str | None = None) -> None:
+        await self.store.run(inbox_finish, self.sync, key, status, at, error)
+
+    async def inbox_unprocessed(self, limit: int = 10_000) -> list[dict[str, Any]]:
+        return await self.store.run(inbox_unprocessed, self.sync, limit)
+
+    async def touch_inbound(self, wa_id: str, at: datetime, name: str | None,
+                            language: str | None) -> None:
+        await self.store.run(touch_inbound, self.sync, wa_id, at, name, language)
+
+    async def register_contact(self, wa_id: str, name: str | None, at: datetime) -> bool:
+        return await self.store.run(register_contact, self.sync, wa_id, name, at)
+
+    async def contact(self, wa_id: str) -> dict[str, Any] | None:
+        return await self.store.run(contact, self.sync, wa_id)
+
+    async def insert_chat_logs(self, docs: list[dict[str, Any]]) -> None:
+        await self.store.run(insert_chat_logs, self.sync, docs)
+
+    async def claim_due(self, now: datetime, claim_until: datetime, token: str
+                        ) -> dict[str, Any] | None:
+        return await self.store.run(claim_due, self.sync, now, claim_until, token)
+
+    async def finish_claim(self, entry_id: str, token: str, set_fields: dict[str, Any],
+                           inc_attempts: bool = True) -> bool:
+        return await self.store.run(finish_claim, self.sync, entry_id, token, set_fields,
+                                    inc_attempts)
+
+    async def mark_sending(self, entry_id: str, token: str, set_fields: dict[str, Any]) -> None:
+        await self.store.run(mark_sending, self.sync, entry_id, token, set_fields)
+
+    async def status_by_provider_id(self, ids: list[str], status: OutboxStatus, at: datetime,
+                                    error: str | None = None) -> int:
+        return await self.store.run(status_by_provider_id, self.sync, ids, status, at, error)
+
+    async def get_outbox(self, entry_id: str) -> dict[str, Any] | None:
+        return await self.store.run(get_outbox, self.sync, entry_id)
+
+    async def latest_reminder(self, wa_id: str) -> dict[str, Any] | None:
+        return await self.store.run(latest_reminder, self.sync, wa_id)

@@ -1,9 +1,16 @@
-"""Role setup: adds this role's routes and background work to the app."""
+"""Role setup: the REST API's routes and middlewares (metrics outermost, then errors)."""
 
 from __future__ import annotations
 
 from aiohttp import web
 
+from api.middlewares import error_middleware, metrics_middleware
+from api.openapi import OPENAPI_KEY
+from api.routes import ROUTES
+
 
 def setup(app: web.Application) -> None:
-    """Nothing yet: filled in by the issue that builds this role."""
+    app.middlewares.append(metrics_middleware)
+    app.middlewares.append(error_middleware)
+    app[OPENAPI_KEY] = {}
+    app.add_routes(ROUTES)

@@ -53,5 +53,7 @@ def main(argv: list[str] | None = None) -> None:
     settings = load_settings(**overrides)
     configure_logging(settings.log_level)
     log.info("starting roles=%s embedded=%s", settings.roles, settings.embedded)
+    from api.accesslog import RedactingAccessLogger
+
     web.run_app(create_app(settings), host=settings.app_host, port=settings.app_port,
-                print=None)
+                print=None, access_log_class=RedactingAccessLogger)

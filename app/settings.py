@@ -66,6 +66,12 @@ class Settings(BaseSettings):
     wati_api_version: str = env("WATI_API_VERSION", "v3", "Wati API paths: v3 or v1.")
     wati_webhook_token: SecretStr = env("WATI_WEBHOOK_TOKEN", SecretStr("dev-webhook-token"),
                                         "Secret ?token= on the webhook URL.")
+    wati_sandbox_port: int = env("WATI_SANDBOX_PORT", 8081,
+                                 "Port of the local Wati sandbox (chat page) when WATI_API_URL "
+                                 "is unset; 0 = any free port.", ge=0, le=65535)
+    outbox_max_attempts: int = env("OUTBOX_MAX_ATTEMPTS", 5,
+                                   "WhatsApp attempts per notification before the email "
+                                   "fallback.", ge=1)
     admin_token: SecretStr | None = env("ADMIN_TOKEN", None, "Static admin token (tools).")
     smtp_host: str = env("SMTP_HOST", "127.0.0.1", "SMTP server for the email fallback.")
     smtp_port: int = env("SMTP_PORT", 1025, "SMTP port.")
@@ -74,7 +80,45 @@ class Settings(BaseSettings):
                                      "Reminder lead time before the appointment.", ge=1)
     second_reminder_minutes: int | None = env("SECOND_REMINDER_MINUTES", None,
                                               "Optional second reminder (e.g. 120).")
+    reminder_sweep_seconds: int = env("REMINDER_SWEEP_SECONDS", 60,
+                                      "How often the scheduler looks for due reminders.", ge=1)
+    reminder_claim_seconds: int = env(
+        "REMINDER_CLAIM_SECONDS", 300,
+        "A claimed reminder not sent within this is taken again (crash recovery).", ge=5)
+    reminder_late_grace_minutes: int = env(
+        "REMINDER_LATE_GRACE_MINUTES", 10,
+        "A reminder sent later than this after its due time is marked late.", ge=0)
+    reminder_stale_minutes: int = env(
+        "REMINDER_STALE_MINUTES", 0,
+        "No reminder closer than this to the start (0: any time before the start).", ge=0)
+    reminder_catchup_hours: int = env(
+        "REMINDER_CATCHUP_HOURS", 24,
+        "After downtime, missed reminders of appointments started this recently are counted "
+        "as stale.", ge=1)
+    reminder_batch: int = env("REMINDER_BATCH", 500, "Bookings per reminder sweep batch.",
+                              ge=1, le=10_000)
+    outbox_dispatch_seconds: int = env("OUTBOX_DISPATCH_SECONDS", 5,
+                                       "How often the scheduler runs the outbox dispatcher.",
+                                       ge=1)
+    complete_past_minutes: int = env(
+        "COMPLETE_PAST_MINUTES", 5, "How often ended bookings are marked completed.", ge=1)
+    doctor_agenda_enabled: bool = env("DOCTOR_AGENDA_ENABLED", False,
+                                      "Send each doctor their agenda every morning.")
+    doctor_agenda_hour: int = env("DOCTOR_AGENDA_HOUR", 6,
+                                  "Clinic-local hour of the morning agenda.", ge=0, le=23)
     log_level: str = env("LOG_LEVEL", "INFO", "Logging level.")
+    analytics_cache_seconds: int = env("ANALYTICS_CACHE_SECONDS", 60,
+                                       "How long GET /analytics results are cached in Redis.",
+                                       ge=0)
+    bigquery_project: str | None = env("BIGQUERY_PROJECT", None,
+                                       "BigQuery project of the export; unset = export off.")
+    bigquery_dataset: str = env("BIGQUERY_DATASET", "klinik_analytics",
+                                "BigQuery dataset the export writes to.")
+    bigquery_location: str = env("BIGQUERY_LOCATION", "asia-southeast2",
+                                 "Location of the dataset when the export creates it.")
+    bigquery_api_endpoint: str | None = env(
+        "BIGQUERY_API_ENDPOINT", None,
+        "Override the BigQuery API URL (emulators, tests); uses anonymous credentials.")
 
     @field_validator("roles")
     @classmethod
@@ -131,3 +175,19 @@ def load_settings(**overrides: Any) -> Settings:
             name = str(err["loc"][0]).upper().removeprefix(ENV_PREFIX) if err["loc"] else "?"
             lines.append(f"  {name} (or {ENV_PREFIX}{name}): {err['msg']}")
         raise SettingsError("invalid configuration:\n" + "\n".join(lines)) from None
+
+
+def markdown_table() -> str:
+    """The README's configuration table, generated from the fields (one source of truth)."""
+    rows = ["| variable | default | what it does |", "|---|---|---|"]
+    for name, field in Settings.model_fields.items():
+        default = field.default
+        if isinstance(default, SecretStr):
+            default = "(secret)" if name != "demo_password" else default.get_secret_value()
+        shown = "unset" if default is None else f"`{default}`"
+        rows.append(f"| `{name.upper()}` | {shown} | {field.description} |")
+    return "\n".join(rows)
+
+
+if __name__ == "__main__":
+    print(markdown_table())  # noqa: T201

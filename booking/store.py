@@ -64,17 +64,27 @@ def _literal(value: Any) -> Any:
     return value
 
 
-def _doc(model: Any) -> dict[str, Any]:
-    data: dict[str, Any] = model.model_dump(mode="python")
+# Fields under unique sparse indexes: a real MongoDB indexes an explicit null (only a
+# missing field is skipped), so these are left out of the document when they are None.
+SPARSE_UNIQUE_FIELDS = frozenset({"email", "whatsapp", "calendar_token", "slot_key",
+                                  "idempotency_key"})
+
+
+def _without_null_keys(data: dict[str, Any]) -> dict[str, Any]:
+    for name in SPARSE_UNIQUE_FIELDS:
+        if name in data and data[name] is None:
+            del data[name]
     data["_id"] = data.pop("id")
     return data
+
+
+def _doc(model: Any) -> dict[str, Any]:
+    return _without_null_keys(model.model_dump(mode="python"))
 
 
 def _jsonable_doc(model: Any) -> dict[str, Any]:
     """Schedules hold dates and times, which BSON cannot store: keep them as ISO strings."""
-    data: dict[str, Any] = model.model_dump(mode="json")
-    data["_id"] = data.pop("id")
-    return data
+    return _without_null_keys(model.model_dump(mode="json"))
 
 
 def _from(doc: dict[str, Any] | None) -> dict[str, Any] | None:

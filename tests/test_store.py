@@ -93,3 +93,21 @@ def test_find_doctors_filters_and_escapes_regex(sync_store: MongoStore) -> None:
     assert total == 1 and found[0].id == "a"
     assert sync_store.find_doctors(q=".*")[1] == 0
     assert [d.id for d in sync_store.find_doctors(city="Bandung")[0]] == ["b"]
+
+
+def test_sparse_unique_fields_are_not_stored_as_null(sync_store: MongoStore) -> None:
+    """A real MongoDB indexes explicit nulls; two users without email must both fit."""
+    from tests.conftest import make_doctor
+
+    sync_store.insert_user(User(name="A", whatsapp="6281234567001"))
+    sync_store.insert_user(User(name="B", whatsapp="6281234567002"))
+    sync_store.upsert_doctor(make_doctor(id="x1"))
+    sync_store.upsert_doctor(make_doctor(id="x2"))
+    sync_store.insert_booking(booking())
+    sync_store.insert_booking(booking(ref="ACD-EFH", start=START + timedelta(hours=1),
+                                      slot_key=slot_key("d1", START + timedelta(hours=1))))
+    for doc in [*sync_store.users.find(), *sync_store.doctors.find(),
+                *sync_store.bookings.find()]:
+        assert not any(doc.get(f, "absent") is None for f in
+                       ("email", "whatsapp", "calendar_token", "slot_key", "idempotency_key"))
+    sync_store.ensure_indexes()  # a restart over existing data still succeeds

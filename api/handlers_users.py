@@ -1,0 +1,86 @@
+"""Admin handlers: user accounts (create, list, read, change, delete)."""
+
+from __future__ import annotations
+
+import asyncio
+
+from aiohttp import web
+
+from api import schemas as s
+from api.auth import principal_of, requires
+from api.present import user_out
+from api.spec import body_of, endpoint, query_of, reply
+from app.keys import STORE
+from booking.errors import Conflict
+from booking.models import Role, User
+from booking.passwords import hash_password
+
+TAGS = ("admin",)
+
+
+async def _check_doctor_link(request: web.Request, role: Role, doctor_id: str | None) -> None:
+    if doctor_id is None:
+        return
+    if role != Role.doctor:
+        raise Conflict("only doctor accounts link to a doctor")
+    await request.config_dict[STORE].get_doctor(doctor_id)  # NotFound -> 404
+
+
+@requires("admin")
+@endpoint("List users", tags=TAGS, query=s.UsersQuery, responses={200: s.UsersPage})
+async def list_users(request: web.Request) -> web.Response:
+    query = query_of(request, s.UsersQuery)
+    users, total = await request.config_dict[STORE].list_users(
+        role=query.role.value if query.role else None, skip=(query.page - 1) * query.page_size,
+        limit=query.page_size)
+    return reply(s.UsersPage(items=[user_out(u) for u in users], total=total, page=query.page,
+                             page_size=query.page_size))
+
+
+@requires("admin")
+@endpoint("Create a user (any role)", tags=TAGS, body=s.UserCreateIn,
+          responses={201: s.UserOut, 404: s.ErrorOut, 409: s.ErrorOut})
+async def create_user(request: web.Request) -> web.Response:
+    body = body_of(request, s.UserCreateIn)
+    await _check_doctor_link(request, body.role, body.doctor_id)
+    password_hash = await asyncio.to_thread(hash_password, body.password) \
+        if body.password else None
+    user = User(name=body.name, email=body.email, whatsapp=body.whatsapp, role=body.role,
+                password_hash=password_hash, doctor_id=body.doctor_id, language=body.language)
+    await request.config_dict[STORE].insert_user(user)
+    return reply(user_out(user), status=201)
+
+
+@requires("admin")
+@endpoint("One user", tags=TAGS, responses={200: s.UserOut, 404: s.ErrorOut})
+async def get_user(request: web.Request) -> web.Response:
+    user = await request.config_dict[STORE].get_user(request.match_info["user_id"])
+    return reply(user_out(user))
+
+
+@requires("admin")
+@endpoint("Change a user", tags=TAGS, body=s.UserPatchIn,
+          responses={200: s.UserOut, 404: s.ErrorOut, 409: s.ErrorOut})
+async def patch_user(request: web.Request) -> web.Response:
+    body = body_of(request, s.UserPatchIn)
+    store = request.config_dict[STORE]
+    user = await store.get_user(request.match_info["user_id"])
+    changes = body.model_dump(exclude_unset=True, exclude={"password"})
+    if body.password is not None:
+        changes["password_hash"] = await asyncio.to_thread(hash_password, body.password)
+    updated = User.model_validate({**user.model_dump(), **changes})
+    if updated.role != Role.doctor:
+        updated.doctor_id = None
+    await _check_doctor_link(request, updated.role, updated.doctor_id)
+    await store.update_user(updated)
+    return reply(user_out(updated))
+
+
+@requires("admin")
+@endpoint("Delete a user", tags=TAGS, responses={204: None, 404: s.ErrorOut, 409: s.ErrorOut})
+async def delete_user(request: web.Request) -> web.Response:
+    user_id = request.match_info["user_id"]
+    if user_id == principal_of(request).user_id:
+        raise Conflict("you cannot delete your own account")
+    await request.config_dict[STORE].delete_user(user_id)
+    return web.Response(status=204)

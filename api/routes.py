@@ -1,0 +1,50 @@
+"""The route table of the REST API (and nothing else)."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from api import handlers_auth as auth
+from api import handlers_bookings as bookings
+from api import handlers_doctors as doctors
+from api import handlers_ops as ops
+from api import handlers_users as users
+
+DOCTOR = "/doctors/{doctor_id}"
+BOOKING = "/bookings/{booking_id}"
+USER = "/users/{user_id}"
+
+ROUTES = [
+    web.post("/auth/register", auth.register),
+    web.post("/auth/login", auth.login),
+    web.post("/auth/refresh", auth.refresh),
+    web.post("/auth/logout", auth.logout),
+    web.get("/auth/me", auth.me),
+    web.get("/doctors", doctors.list_doctors),
+    web.post("/doctors", doctors.create_doctor),
+    web.get(DOCTOR, doctors.get_doctor),
+    web.patch(DOCTOR, doctors.patch_doctor),
+    web.delete(DOCTOR, doctors.delete_doctor),
+    web.get(DOCTOR + "/slots", doctors.get_slots),
+    web.get(DOCTOR + "/schedule", doctors.get_schedule),
+    web.put(DOCTOR + "/schedule", doctors.put_schedule),
+    web.get(DOCTOR + "/agenda", doctors.get_agenda),
+    web.get(DOCTOR + "/calendar.ics", doctors.calendar_feed),
+    web.post(DOCTOR + "/calendar-token", doctors.rotate_calendar_token),
+    web.delete(DOCTOR + "/calendar-token", doctors.revoke_calendar_token),
+    web.post("/bookings", bookings.create_booking),
+    web.get("/bookings", bookings.list_bookings),
+    web.get(BOOKING, bookings.get_booking),
+    web.post(BOOKING + "/cancel", bookings.cancel_booking),
+    web.post(BOOKING + "/reschedule", bookings.reschedule_booking),
+    web.post(BOOKING + "/no-show", bookings.no_show),
+    web.get("/users", users.list_users),
+    web.post("/users", users.create_user),
+    web.get(USER, users.get_user),
+    web.patch(USER, users.patch_user),
+    web.delete(USER, users.delete_user),
+    web.get("/ready", ops.ready),
+    web.get("/metrics", ops.metrics),
+    web.get("/openapi.json", ops.openapi_json),
+    web.get("/docs", ops.docs),
+]

@@ -1,0 +1,296 @@
+"""Auth: register, login, refresh rotation, logout, demo accounts, JWT attacks, rate limits."""
+
+from __future__ import annotations
+
+import base64
+import json
+import time
+from typing import Any
+
+import jwt
+import pytest
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+
+from api.auth import issue_tokens
+from app.main import create_app
+from booking import demo
+from tests.api.conftest import JWT_SECRET, PASSWORD, Api, make_settings
+
+PROTECTED = "/bookings"  # any signed-in role may list (their own) bookings
+
+
+def _claims(api: Api, **overrides: Any) -> dict[str, Any]:
+    now = int(time.time())
+    claims = {"iss": api.settings.jwt_issuer, "aud": api.settings.jwt_audience,
+              "sub": api.seed.patient.id, "role": "patient", "typ": "access",
+              "iat": now, "exp": now + 600, "jti": "j1"}
+    claims.update(overrides)
+    return {k: v for k, v in claims.items() if v is not None}
+
+
+def _b64(data: dict[str, Any]) -> str:
+    return base64.urlsafe_b64encode(json.dumps(data).encode()).rstrip(b"=").decode()
+
+
+def _rsa_pair() -> tuple[Any, bytes]:
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    public = key.public_key().public_bytes(serialization.Encoding.PEM,
+                                           serialization.PublicFormat.SubjectPublicKeyInfo)
+    return key, public
+
+
+async def _login(api: Api, email: str, password: str = PASSWORD) -> Any:
+    return await api.client.post("/auth/login", json={"email": email, "password": password})
+
+
+async def test_login_returns_tokens_that_open_protected_routes(api: Api) -> None:
+    resp = await _login(api, "RINA@test.id ")
+    assert resp.status == 200
+    body = await resp.json()
+    assert body["token_type"] == "bearer" and body["expires_in"] == 900
+    assert body["role"] == "patient" and body["user_id"] == api.seed.patient.id
+    me = await api.client.get("/auth/me",
+                              headers={"Authorization": f"Bearer {body['access_token']}"})
+    assert me.status == 200
+    assert (await me.json())["email"] == "rina@test.id"
+
+
+@pytest.mark.parametrize("email,password", [("rina@test.id", "wrong-password"),
+                                            ("nobody@test.id", PASSWORD)])
+async def test_wrong_credentials_are_one_401(api: Api, email: str, password: str) -> None:
+    resp = await _login(api, email, password)
+    assert resp.status == 401
+    body = await resp.json()
+    assert body == {"error": "unauthorized", "message": "wrong email or password", "details": {}}
+
+
+@pytest.mark.parametrize("payload", [
+    {"email": {"$ne": None}, "password": PASSWORD},
+    {"email": {"$gt": ""}, "password": {"$ne": "x"}},
+    {"email": "rina@test.id", "password": {"$ne": None}},
+    {"email": ["rina@test.id"], "password": PASSWORD},
+    {"email": "rina@test.id", "password": PASSWORD, "role": "admin"},
+    {"email": "not-an-email", "password": PASSWORD},
+])
+async def test_login_rejects_operators_and_unknown_fields(api: Api, payload: Any) -> None:
+    resp = await api.client.post("/auth/login", json=payload)
+    assert resp.status == 422
+    body = await resp.json()
+    assert body["error"] == "validation_error" and body["details"]["errors"]
+    assert "access_token" not in body and PASSWORD not in json.dumps(body)
+
+
+async def test_register_then_login_and_duplicate(api: Api) -> None:
+    payload = {"name": "Sari Baru", "email": "sari@test.id", "whatsapp": "0812-3456-7890",
+               "password": "panjang-sekali"}
+    resp = await api.client.post("/auth/register", json=payload)
+    assert resp.status == 201, await resp.text()
+    body = await resp.json()
+    assert body["role"] == "patient"
+    stored = api.store.find_user(email="sari@test.id")
+    assert stored is not None and stored.whatsapp == "6281234567890"
+    assert stored.password_hash and stored.password_hash.startswith("$argon2")
+    assert (await _login(api, "sari@test.id", "panjang-sekali")).status == 200
+    again = await api.client.post("/auth/register", json=payload)
+    assert again.status == 409
+    assert (await again.json())["error"] == "conflict"
+
+
+@pytest.mark.parametrize("change", [{"whatsapp": "12"}, {"password": "short"},
+                                    {"role": "admin"}, {"name": {"$ne": ""}}])
+async def test_register_validation(api: Api, change: dict[str, Any]) -> None:
+    payload = {"name": "Sari Baru", "email": "sari2@test.id", "whatsapp": "081234567891",
+               "password": "panjang-sekali", **change}
+    resp = await api.client.post("/auth/register", json=payload)
+    assert resp.status == 422
+    assert api.store.find_user(email="sari2@test.id") is None
+
+
+async def test_refresh_rotates_and_is_single_use(api: Api) -> None:
+    tokens = await (await _login(api, "rina@test.id")).json()
+    first = await api.client.post("/auth/refresh", json={"refresh_token": tokens["refresh_token"]})
+    assert first.status == 200
+    fresh = await first.json()
+    assert fresh["refresh_token"] != tokens["refresh_token"]
+    replay = await api.client.post("/auth/refresh",
+                                   json={"refresh_token": tokens["refresh_token"]})
+    assert replay.status == 401
+    access_as_refresh = await api.client.post("/auth/refresh",
+                                              json={"refresh_token": fresh["access_token"]})
+    assert access_as_refresh.status == 401
+
+
+async def test_logout_revokes_the_refresh_token(api: Api) -> None:
+    tokens = await (await _login(api, "rina@test.id")).json()
+    out = await api.client.post("/auth/logout", json={"refresh_token": tokens["refresh_token"]})
+    assert out.status == 204
+    after = await api.client.post("/auth/refresh",
+                                  json={"refresh_token": tokens["refresh_token"]})
+    assert after.status == 401
+    assert "already used or revoked" in (await after.json())["message"]
+
+
+async def test_refresh_for_a_deleted_account_is_refused(api: Api) -> None:
+    tokens = issue_tokens(api.settings, api.seed.patient2)
+    api.store.delete_user(api.seed.patient2.id)
+    resp = await api.client.post("/auth/refresh", json={"refresh_token": tokens["refresh_token"]})
+    assert resp.status == 401
+
+
+def _attacks(api: Api) -> dict[str, str]:
+    private, public = _rsa_pair()
+    good = jwt.encode(_claims(api), JWT_SECRET, algorithm="HS256")
+    header, payload, signature = good.split(".")
+    tampered_payload = _b64(_claims(api, role="admin"))
+    return {
+        "alg_none": _b64({"alg": "none", "typ": "JWT"}) + "." + _b64(_claims(api)) + ".",
+        "alg_none_upper": _b64({"alg": "None", "typ": "JWT"}) + "." + _b64(_claims(api)) + ".",
+        "rs256_signed": jwt.encode(_claims(api), private, algorithm="RS256"),
+        "hs256_with_public_key": _hs256_raw(_claims(api), public),
+        "hs512": jwt.encode(_claims(api), JWT_SECRET + "-longer-for-hs512-0123456789abcdef",
+                            algorithm="HS512"),
+        "wrong_key": jwt.encode(_claims(api), "another-secret-0123456789abcdef-xyz",
+                                algorithm="HS256"),
+        "expired": jwt.encode(_claims(api, exp=int(time.time()) - 120,
+                                      iat=int(time.time()) - 1000), JWT_SECRET,
+                              algorithm="HS256"),
+        "tampered_role": f"{header}.{tampered_payload}.{signature}",
+        "wrong_audience": jwt.encode(_claims(api, aud="someone-else"), JWT_SECRET,
+                                     algorithm="HS256"),
+        "wrong_issuer": jwt.encode(_claims(api, iss="evil"), JWT_SECRET, algorithm="HS256"),
+        "refresh_as_access": jwt.encode(_claims(api, typ="refresh"), JWT_SECRET,
+                                        algorithm="HS256"),
+        "missing_exp": jwt.encode(_claims(api, exp=None), JWT_SECRET, algorithm="HS256"),
+        "unknown_role": jwt.encode(_claims(api, role="superuser"), JWT_SECRET,
+                                   algorithm="HS256"),
+        "garbage": "not.a.token",
+    }
+
+
+def _hs256_raw(claims: dict[str, Any], key: bytes) -> str:
+    """HS256 signed with the RSA public key as the HMAC secret (the classic confusion)."""
+    import hashlib
+    import hmac
+
+    signing_input = _b64({"alg": "HS256", "typ": "JWT"}) + "." + _b64(claims)
+    sig = hmac.new(key, signing_input.encode(), hashlib.sha256).digest()
+    return signing_input + "." + base64.urlsafe_b64encode(sig).rstrip(b"=").decode()
+
+
+ATTACKS = ["alg_none", "alg_none_upper", "rs256_signed", "hs256_with_public_key", "hs512",
+           "wrong_key", "expired", "tampered_role", "wrong_audience", "wrong_issuer",
+           "refresh_as_access", "missing_exp", "unknown_role", "garbage"]
+
+
+@pytest.mark.parametrize("attack", ATTACKS)
+async def test_forged_or_stale_tokens_are_rejected(api: Api, attack: str) -> None:
+    token = _attacks(api)[attack]
+    for path in (PROTECTED, "/users", f"/bookings/{'x' * 8}"):
+        resp = await api.client.get(path, headers={"Authorization": f"Bearer {token}"})
+        assert resp.status == 401, (attack, path)
+        body = await resp.json()
+        assert body["error"] == "unauthorized" and set(body) == {"error", "message", "details"}
+        assert resp.headers["WWW-Authenticate"] == "Bearer"
+
+
+async def test_the_genuine_token_of_the_same_shape_works(api: Api) -> None:
+    token = jwt.encode(_claims(api), JWT_SECRET, algorithm="HS256")
+    resp = await api.client.get(PROTECTED, headers={"Authorization": f"Bearer {token}"})
+    assert resp.status == 200
+
+
+@pytest.mark.parametrize("header", [None, "Basic cmluYTpyYWhhc2lh", "Bearer", "Bearer  "])
+async def test_missing_or_malformed_authorization(api: Api, header: str | None) -> None:
+    headers = {"Authorization": header} if header is not None else {}
+    resp = await api.client.get(PROTECTED, headers=headers)
+    assert resp.status == 401
+
+
+async def test_token_in_the_query_string_is_not_accepted(api: Api) -> None:
+    token = issue_tokens(api.settings, api.seed.patient)["access_token"]
+    resp = await api.client.get(PROTECTED, params={"access_token": token})
+    assert resp.status == 401
+
+
+async def test_small_clock_leeway(api: Api) -> None:
+    just_expired = jwt.encode(_claims(api, exp=int(time.time()) - 3), JWT_SECRET,
+                              algorithm="HS256")
+    resp = await api.client.get(PROTECTED, headers={"Authorization": f"Bearer {just_expired}"})
+    assert resp.status == 200
+
+
+@pytest.mark.parametrize("settings_overrides", [{"login_limit_per_account": 3,
+                                                 "login_limit_per_ip": 100}])
+async def test_login_is_rate_limited_per_account(api: Api) -> None:
+    statuses = [(await _login(api, "rina@test.id", "wrong-password")).status for _ in range(3)]
+    assert statuses == [401, 401, 401]
+    blocked = await _login(api, "rina@test.id")  # even the right password now waits
+    assert blocked.status == 429
+    assert int(blocked.headers["Retry-After"]) >= 1
+    assert (await blocked.json())["error"] == "rate_limited"
+    assert (await _login(api, "budi@test.id")).status == 200  # other accounts unaffected
+
+
+@pytest.mark.parametrize("settings_overrides", [{"login_limit_per_ip": 2}])
+async def test_login_is_rate_limited_per_ip(api: Api) -> None:
+    assert (await _login(api, "rina@test.id")).status == 200
+    assert (await _login(api, "budi@test.id")).status == 200
+    assert (await _login(api, "admin@test.id")).status == 429
+
+
+@pytest.mark.parametrize("settings_overrides", [{"register_limit_per_ip": 1}])
+async def test_register_is_rate_limited_per_ip(api: Api) -> None:
+    def payload(i: int) -> dict[str, str]:
+        return {"name": "Pasien Baru", "email": f"new{i}@test.id",
+                "whatsapp": f"08123456{i:04d}", "password": "panjang-sekali"}
+
+    assert (await api.client.post("/auth/register", json=payload(1))).status == 201
+    assert (await api.client.post("/auth/register", json=payload(2))).status == 429
+    assert api.store.find_user(email="new2@test.id") is None
+
+
+async def test_demo_accounts_log_in(aiohttp_client: Any, namespace: str) -> None:
+    settings = make_settings(namespace, load_demo_data=True)
+    client = await aiohttp_client(create_app(settings))
+    password = settings.demo_password.get_secret_value()
+    roles = {}
+    for email in (demo.DEMO_ADMIN, demo.DEMO_DOCTOR, demo.DEMO_PATIENT):
+        resp = await client.post("/auth/login", json={"email": email, "password": password})
+        assert resp.status == 200, email
+        roles[email] = (await resp.json())["role"]
+    assert roles == {demo.DEMO_ADMIN: "admin", demo.DEMO_DOCTOR: "doctor",
+                     demo.DEMO_PATIENT: "patient"}
+
+
+async def test_requires_decorates_plain_handlers_of_other_roles(aiohttp_client: Any,
+                                                                sync_store: Any,
+                                                                namespace: str) -> None:
+    from aiohttp import web
+
+    from api.auth import Principal, requires
+    from booking.models import Role, User
+
+    @requires("admin")
+    async def admin_only(request: web.Request) -> web.Response:
+        principal = request["principal"]
+        assert isinstance(principal, Principal)
+        return web.json_response({"user": principal.user_id, "role": principal.role.value})
+
+    settings = make_settings(namespace)
+    app = create_app(settings, store=sync_store)
+    app.router.add_get("/x/admin", admin_only)
+    client = await aiohttp_client(app)
+    admin = User(id="a1", name="Admin", role=Role.admin)
+    patient = User(id="p1", name="Pasien", role=Role.patient)
+
+    def bearer(user: User) -> dict[str, str]:
+        return {"Authorization": "Bearer " + issue_tokens(settings, user)["access_token"]}
+
+    ok = await client.get("/x/admin", headers=bearer(admin))
+    assert ok.status == 200 and await ok.json() == {"user": "a1", "role": "admin"}
+    denied = await client.get("/x/admin", headers=bearer(patient))
+    assert denied.status == 403
+    assert await denied.json() == {"error": "forbidden", "message": "this role may not do this",
+                                   "details": {}}
+    assert (await client.get("/x/admin")).status == 401

@@ -1,0 +1,280 @@
+"""Single-turn actions (search, availability, list, handoff, fallback) and the forms' endings."""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime
+from typing import Any
+
+from rasa_sdk import Tracker, ValidationAction
+from rasa_sdk.events import SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
+
+from actions import choices as ch
+from actions import scheduling as sch
+from actions.base import FLOW_SLOTS, Message, ServiceAction, language
+from actions.formatting import booking_line, doctor_line
+from actions.forms import offered_value
+from actions.language import next_language
+from actions.patients import ensure_patient, wa_id
+from booking.catalog import city_name, specialty_code, specialty_label
+from booking.dates import parse_when
+from booking.errors import BookingError, NotFound
+from booking.models import Booking, Doctor
+from booking.notifications import local_when
+
+log = logging.getLogger(__name__)
+Events = list[dict[str, Any]]
+SEARCH_LIMIT = 5
+AVAILABILITY_LIMIT = 6
+HANDOFF_KEY = "handoff:"  # kv entry per WhatsApp number: staff pick these conversations up
+
+
+def reset_flow() -> Events:
+    return [SlotSet(name, None) for name in FLOW_SLOTS]
+
+
+class ValidateSlotMappings(ValidationAction):
+    """Runs after every user message: keeps the conversation's language up to date."""
+
+    def name(self) -> str:
+        return "action_validate_slot_mappings"
+
+    async def extract_language(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                               domain: DomainDict) -> dict[str, Any]:
+        current = tracker.get_slot("language")
+        lang = next_language(current, Message.of(tracker).text)
+        return {} if lang == current else {"language": lang}
+
+    async def validate_specialty(self, value: Any, dispatcher: CollectingDispatcher,
+                                 tracker: Tracker, domain: DomainDict) -> dict[str, Any]:
+        return {"specialty": specialty_code(str(value)) if value else None}
+
+    async def validate_city(self, value: Any, dispatcher: CollectingDispatcher,
+                            tracker: Tracker, domain: DomainDict) -> dict[str, Any]:
+        return {"city": city_name(str(value)) if value else None}
+
+
+class ActionSearchDoctor(ServiceAction):
+    def name(self) -> str:
+        return "action_search_doctor"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                  domain: dict[str, Any]) -> Events:
+        lang = language(tracker)
+        spec, city = tracker.get_slot("specialty"), tracker.get_slot("city")
+        if not (spec or city):
+            dispatcher.utter_message(response="utter_choose_specialty")
+            return []
+        doctors = await sch.find_doctors(self.service, specialty=spec, city=city)
+        if not doctors:
+            what = ", ".join(x for x in (specialty_label(spec, lang) if spec else None, city)
+                             if x)
+            dispatcher.utter_message(response="utter_no_doctor", what=what)
+            return []
+        shown = doctors[:SEARCH_LIMIT]
+        lines = []
+        for i, doctor in enumerate(shown):
+            nxt = await self.service.earliest([doctor], limit=1)
+            lines.append(doctor_line(i + 1, doctor, lang, nxt[0][1].start if nxt else None))
+        items = sch.doctor_choices(shown)
+        dispatcher.utter_message(response="utter_doctor_list", doctors="\n".join(lines),
+                                 buttons=ch.buttons(items, intent="book_appointment"))
+        return [SlotSet("offered", offered_value(items, fresh=False))]
+
+
+class ActionCheckAvailability(ServiceAction):
+    def name(self) -> str:
+        return "action_check_availability"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                  domain: dict[str, Any]) -> Events:
+        lang = language(tracker)
+        msg = Message.of(tracker)
+        name = msg.entity("doctor_name") or tracker.get_slot("doctor_name")
+        spec, city = tracker.get_slot("specialty"), tracker.get_slot("city")
+        if not (name or spec):
+            dispatcher.utter_message(response="utter_ask_what_to_check")
+            return []
+        doctors = await sch.find_doctors(self.service, specialty=None if name else spec,
+                                         city=None if name else city, name=name)
+        if not doctors:
+            what = ", ".join(x for x in (name, specialty_label(spec, lang) if spec else None,
+                                         city) if x)
+            dispatcher.utter_message(response="utter_no_doctor", what=what)
+            return []
+        when = parse_when(msg.typed, self.service.clock(), doctors[0].timezone)
+        after = None
+        if when.day is not None:
+            after = datetime.combine(when.day, datetime.min.time(),
+                                     tzinfo=doctors[0].tz).astimezone(UTC)
+        found = await self.service.earliest(doctors, after=after, limit=60)
+        if when.day is not None or when.has_time:
+            found = [(d, s) for d, s in found if when.accepts(s.start.astimezone(d.tz))] or found
+        found = found[:AVAILABILITY_LIMIT]
+        if not found:
+            dispatcher.utter_message(response="utter_no_slots_at_all",
+                                     doctor=", ".join(d.name for d in doctors[:3]))
+            return []
+        items = sch.alternative_choices(found, lang)
+        if len(doctors) == 1:
+            what = doctors[0].name
+        else:
+            what = specialty_label(spec, lang) if spec else sch.names_of(doctors)
+            if city:
+                what += f" ({city})"
+        dispatcher.utter_message(response="utter_availability", what=what,
+                                 buttons=ch.buttons(items, intent="book_appointment"))
+        return [SlotSet("offered", offered_value(items, fresh=False))]
+
+
+async def _doctors_of(service: Any, bookings: list[Booking]) -> dict[str, Doctor]:
+    out: dict[str, Doctor] = {}
+    for doctor_id in {b.doctor_id for b in bookings}:
+        out[doctor_id] = await service.doctor(doctor_id)
+    return out
+
+
+class ActionListAppointments(ServiceAction):
+    def name(self) -> str:
+        return "action_list_appointments"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                  domain: dict[str, Any]) -> Events:
+        lang = language(tracker)
+        patient = await ensure_patient(self.service, tracker, lang)
+        if patient is None:
+            dispatcher.utter_message(response="utter_unknown_sender")
+            return []
+        bookings = await self.service.patient_bookings(patient.id)
+        if not bookings:
+            dispatcher.utter_message(response="utter_no_bookings")
+            return []
+        doctors = await _doctors_of(self.service, bookings)
+        lines = "\n".join(booking_line(i + 1, b, doctors[b.doctor_id], lang)
+                          for i, b in enumerate(bookings))
+        dispatcher.utter_message(response="utter_bookings_list", bookings=lines)
+        return []
+
+
+class ActionHandoff(ServiceAction):
+    """Marks the conversation for staff (slot + a kv entry they can list) and says when."""
+
+    def name(self) -> str:
+        return "action_handoff"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                  domain: dict[str, Any]) -> Events:
+        number = wa_id(tracker)
+        if number is not None:
+            try:
+                await self.service.store.kv_set(HANDOFF_KEY + number, {
+                    "wa_id": number, "at": self.service.clock().isoformat(), "open": True,
+                    "language": language(tracker)})
+            except BookingError as exc:
+                log.warning("handoff not recorded: %s", exc.code)
+        dispatcher.utter_message(response="utter_handoff")
+        return [SlotSet("handoff", True)]
+
+
+class ActionHandleFallback(ServiceAction):
+    """Low NLU confidence: ask to rephrase; the second time in a row, offer a human."""
+
+    def name(self) -> str:
+        return "action_handle_fallback"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                  domain: dict[str, Any]) -> Events:
+        intents = [(e.get("parse_data") or {}).get("intent", {}).get("name")
+                   for e in tracker.events if e.get("event") == "user"]
+        in_a_row = 0
+        for intent in reversed(intents):
+            if intent != "nlu_fallback":
+                break
+            in_a_row += 1
+        dispatcher.utter_message(response="utter_fallback_handoff" if in_a_row >= 2
+                                 else "utter_fallback")
+        return []
+
+
+class ActionStopForm(ServiceAction):
+    """The patient left a form ('menu', 'batal'): release a held slot, forget the flow."""
+
+    def name(self) -> str:
+        return "action_stop_form"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                  domain: dict[str, Any]) -> Events:
+        await release_held(self.service, tracker)
+        return reset_flow()
+
+
+async def release_held(service: Any, tracker: Tracker) -> None:
+    start, doctor_id = tracker.get_slot("slot_start"), tracker.get_slot("doctor_id")
+    number = wa_id(tracker)
+    if not (start and doctor_id and number) or tracker.get_slot("result_ref"):
+        return
+    user = await service.store.find_user(whatsapp=number)
+    if user is not None:
+        await service.release_hold(user.id, doctor_id, datetime.fromisoformat(start))
+
+
+class ActionFinishBooking(ServiceAction):
+    def name(self) -> str:
+        return "action_finish_booking"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                  domain: dict[str, Any]) -> Events:
+        lang = language(tracker)
+        ref = tracker.get_slot("result_ref")
+        booking = await self.service.store.find_booking(ref=ref) if ref else None
+        if booking is not None and tracker.get_slot("booking_confirmed"):
+            doctor = await self.service.doctor(booking.doctor_id)
+            day, clock = local_when(booking.start, doctor.timezone, lang)
+            dispatcher.utter_message(response="utter_booked", ref=booking.ref,
+                                     doctor=doctor.name, date=day, time=clock,
+                                     clinic=f"{doctor.clinic}, {doctor.address}".strip(", "))
+        elif tracker.get_slot("booking_confirmed") is False:
+            await release_held(self.service, tracker)
+            dispatcher.utter_message(response="utter_booking_aborted")
+            dispatcher.utter_message(response="utter_menu")
+        return reset_flow()
+
+
+class ActionFinishCancel(ServiceAction):
+    def name(self) -> str:
+        return "action_finish_cancel"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                  domain: dict[str, Any]) -> Events:
+        confirmed, ref = tracker.get_slot("cancel_confirmed"), tracker.get_slot("result_ref")
+        if confirmed and ref:
+            dispatcher.utter_message(response="utter_cancelled", ref=ref)
+        elif confirmed is False:
+            dispatcher.utter_message(response="utter_booking_kept")
+        return reset_flow()
+
+
+class ActionFinishReschedule(ServiceAction):
+    def name(self) -> str:
+        return "action_finish_reschedule"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                  domain: dict[str, Any]) -> Events:
+        lang = language(tracker)
+        confirmed, ref = tracker.get_slot("reschedule_confirmed"), tracker.get_slot("result_ref")
+        booking = await self.service.store.find_booking(ref=ref) if confirmed and ref else None
+        if booking is not None:
+            try:
+                doctor = await self.service.doctor(booking.doctor_id)
+            except NotFound:
+                return reset_flow()
+            day, clock = local_when(booking.start, doctor.timezone, lang)
+            dispatcher.utter_message(response="utter_rescheduled", ref=booking.ref,
+                                     doctor=doctor.name, date=day, time=clock)
+        elif confirmed is False:
+            await release_held(self.service, tracker)
+            dispatcher.utter_message(response="utter_booking_kept")
+        return reset_flow()
+

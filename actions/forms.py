@@ -1,0 +1,539 @@
+"""Form validation: read the patient's answer, resolve it against what was offered, call booking/.
+
+Each form's validation action reads the latest message once (`interpret`) and returns
+the slot changes plus the next requested slot. It returns nothing when the message is
+not an answer (an FAQ, "menu", "batal"...), so Rasa rejects the form step and the
+digression rules take over. The confirm step does the real work: the service books,
+cancels or reschedules atomically; losing a race is answered with alternatives.
+"""
+
+from __future__ import annotations
+
+import logging
+from abc import abstractmethod
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from rasa_sdk import Tracker
+from rasa_sdk.events import SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions import choices as ch
+from actions import scheduling as sch
+from actions.base import Message, ServiceAction, language
+from actions.formatting import day_long, local
+from actions.patients import clean_name, ensure_patient, set_name
+from booking.catalog import city_name, specialty_code
+from booking.dates import When, parse_when
+from booking.errors import (
+    BookingError,
+    CutoffPassed,
+    InvalidInput,
+    InvalidTransition,
+    NotFound,
+    PatientOverlap,
+    SlotUnavailable,
+)
+from booking.locks import Hold
+from booking.models import Booking, Doctor, Role, User
+from booking.refs import normalise_ref
+from booking.service import Actor, Booked, SlotTaken
+
+log = logging.getLogger(__name__)
+
+DONE = "__done__"  # interpret() result key: end the form now (already explained to the patient)
+# Intents that can carry an answer to a form question.
+ANSWER_INTENTS = frozenset({"inform", "book_appointment", "check_availability", "search_doctor",
+                            "affirm", "deny", "nlu_fallback", "cancel_appointment",
+                            "reschedule_appointment"})
+# Of those, the ones that mean "I am answering" even when nothing could be read: ask again.
+REASK_INTENTS = frozenset({"inform", "book_appointment", "check_availability", "search_doctor",
+                           "affirm"})
+NOT_A_NAME = frozenset({"greet", "deny", "goodbye", "human_handoff", "faq", "bot_challenge",
+                        "thank", "cancel_appointment", "list_appointments"})
+
+
+@dataclass
+class Turn:
+    """One validation call: the message, the slots as they stand, and the changes so far."""
+
+    tracker: Tracker
+    dispatcher: CollectingDispatcher
+    lang: str
+    msg: Message
+    requested: str | None
+    updates: dict[str, Any] = field(default_factory=dict)
+
+    def slot(self, name: str) -> Any:
+        return self.updates[name] if name in self.updates else self.tracker.get_slot(name)
+
+    def set(self, name: str, value: Any) -> None:
+        self.updates[name] = value
+
+    def say(self, response: str, **kwargs: Any) -> None:
+        self.dispatcher.utter_message(response=response, **kwargs)
+
+    @property
+    def offered(self) -> list[ch.Choice]:
+        value = self.slot("offered") or {}
+        return list(value.get("items") or []) if isinstance(value, dict) else []
+
+
+def offered_value(items: list[ch.Choice], *, fresh: bool) -> dict[str, Any]:
+    """The `offered` slot: what the last question listed; fresh = already shown this turn."""
+    return {"items": items, "fresh": fresh}
+
+
+class FormValidation(ServiceAction):
+    """Base of the three form validators."""
+
+    form: str = ""
+    reask_intents: frozenset[str] = REASK_INTENTS
+
+    def name(self) -> str:
+        return f"validate_{self.form}"
+
+    @abstractmethod
+    def required(self, turn: Turn) -> list[str]:
+        """Required slots in order, given the slots as they now stand."""
+
+    @abstractmethod
+    async def interpret(self, turn: Turn) -> None:
+        """Read the latest message into turn.updates (or DONE)."""
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                  domain: dict[str, Any]) -> list[dict[str, Any]]:
+        msg = Message.of(tracker)
+        turn = Turn(tracker, dispatcher, language(tracker), msg, tracker.get_slot("requested_slot"))
+        try:
+            await self.interpret(turn)
+        except BookingError as exc:  # store down, or a rule the precheck missed
+            log.warning("%s failed: %s", self.name(), exc.code)
+            turn.say("utter_service_error")
+            turn.updates[DONE] = True
+        if DONE in turn.updates:
+            turn.updates.pop(DONE)
+            return [SlotSet(k, v) for k, v in turn.updates.items()] + [
+                SlotSet("requested_slot", None)]
+        if not turn.updates:
+            if msg.intent in self.reask_intents and turn.requested:
+                turn.set("offered", offered_value(turn.offered, fresh=False))  # ask again
+            else:
+                return []  # not an answer: Rasa rejects the step, the rules take over
+        nxt = next((s for s in self.required(turn) if turn.slot(s) is None), None)
+        return [SlotSet(k, v) for k, v in turn.updates.items()] + [SlotSet("requested_slot", nxt)]
+
+    # ---- shared steps -----------------------------------------------------------------
+    async def patient(self, turn: Turn) -> User | None:
+        user = await ensure_patient(self.service, turn.tracker, turn.lang)
+        if user is None:
+            turn.say("utter_unknown_sender")
+            turn.set(DONE, True)
+        return user
+
+    async def doctor(self, turn: Turn) -> Doctor | None:
+        doctor_id = turn.slot("doctor_id")
+        if not doctor_id:
+            return None
+        try:
+            return await self.service.doctor(doctor_id)
+        except NotFound:
+            turn.set("doctor_id", None)
+            return None
+
+    async def picked(self, turn: Turn) -> tuple[str, Any] | None:
+        """The offered choice the message names: tap, position, title, or the slot's time."""
+        value = ch.resolve(turn.msg.typed, turn.msg.entity("choice"), turn.offered)
+        if value is not None:
+            return ch.parse_value(value)
+        if not turn.msg.typed:
+            return None
+        for choice in turn.offered:  # "yang jam 10 aja" against offered slots
+            parsed = ch.parse_value(choice["value"])
+            if not parsed or parsed[0] != "slot":
+                continue
+            doctor_id, start = parsed[1]
+            try:
+                doctor = await self.service.doctor(doctor_id)
+            except NotFound:
+                continue
+            when = parse_when(turn.msg.typed, self.service.clock(), doctor.timezone)
+            if when.at is not None and when.accepts(local(start, doctor.timezone)):
+                return parsed
+        return None
+
+    async def read_when(self, turn: Turn, patient: User, doctor: Doctor | None,
+                        picked_slot: bool) -> None:
+        """Day and time from free text ('besok sore', 'yang jam 10 aja', 'paling cepat')."""
+        text = turn.msg.typed
+        if not text or picked_slot:
+            return
+        tz = doctor.timezone if doctor else "Asia/Jakarta"
+        when = parse_when(text, self.service.clock(), tz)
+        pref = sch.encode_pref(when)
+        if pref is not None:
+            turn.set("time_pref", pref)
+        day: date | None = when.day
+        if doctor is not None and sch.EARLIEST_WORDS.search(text) and day is None:
+            days = await sch.free_days(self.service, doctor, patient.id, limit=1)
+            day = days[0] if days else None
+        if day is not None and doctor is None:
+            turn.set("appt_date", day.isoformat())
+            return
+        if doctor is None:
+            return
+        if day is not None:
+            chosen = await self.first_free_day(turn, doctor, patient, day, when.span_days)
+            if chosen is None:
+                turn.say("utter_no_slots", doctor=doctor.name, date=day_long(day, turn.lang))
+                turn.set("appt_date", None)
+                return
+            if chosen.isoformat() != turn.slot("appt_date"):
+                self.clear_from(turn, "appt_date")
+            turn.set("appt_date", chosen.isoformat())
+        if not when.has_time and day is not None:
+            when = sch.decode_pref(turn.slot("time_pref"))  # "jam 10" said before the day
+        if when.has_time and turn.slot("appt_date"):
+            await self.time_on_day(turn, patient, doctor, when)
+
+    async def first_free_day(self, turn: Turn, doctor: Doctor, patient: User, day: date,
+                             span: int) -> date | None:
+        today = sch.local_today(self.service, doctor)
+        for offset in range(max(span, 1)):
+            candidate = day + timedelta(days=offset)
+            if candidate < today:
+                continue
+            if await sch.slots_on(self.service, doctor, candidate, patient.id):
+                return candidate
+        return None
+
+    async def time_on_day(self, turn: Turn, patient: User, doctor: Doctor, when: When) -> None:
+        day = date.fromisoformat(turn.slot("appt_date"))
+        slots = await sch.slots_on(self.service, doctor, day, patient.id)
+        slot = sch.matching_slot(slots, doctor, when)
+        if slot is not None:
+            await self.take(turn, patient, doctor, slot.start)
+        elif when.at is not None and when.window is None:
+            turn.say("utter_slot_unavailable")
+            self.clear_from(turn, "slot_start")
+
+    async def take(self, turn: Turn, patient: User, doctor: Doctor, start: datetime) -> None:
+        """The patient picked a slot: hold it while they confirm."""
+        previous = turn.slot("slot_start")
+        if previous and previous != start.isoformat():
+            await self.service.release_hold(patient.id, doctor.id,
+                                            datetime.fromisoformat(previous))
+        try:
+            held = await self.service.hold(patient.id, doctor.id, start)
+        except SlotUnavailable:
+            turn.say("utter_slot_unavailable")
+            self.clear_from(turn, "slot_start")
+            return
+        if isinstance(held, Hold):
+            turn.set("doctor_id", doctor.id)
+            turn.set("appt_date", local(start, doctor.timezone).date().isoformat())
+            turn.set("slot_start", start.isoformat())
+            turn.set(self.confirm_slot, None)
+        else:
+            self.offer_alternatives(turn, held)
+
+    def offer_alternatives(self, turn: Turn, taken: SlotTaken) -> None:
+        alts = taken.alternatives
+        if self.form == "reschedule_form":  # a booking moves only within its doctor
+            alts = [(d, s) for d, s in alts if d.id == taken.doctor_id]
+        items = sch.alternative_choices(alts, turn.lang)
+        turn.say("utter_slot_taken", buttons=ch.buttons(items))
+        turn.set("offered", offered_value(items, fresh=True))
+        turn.set("slot_start", None)
+        turn.set(self.confirm_slot, None)
+
+    confirm_slot = "booking_confirmed"
+
+    def clear_from(self, turn: Turn, slot: str) -> None:
+        """A changed answer invalidates the later ones."""
+        order = ["doctor_id", "appt_date", "slot_start", self.confirm_slot]
+        for name in order[order.index(slot):]:
+            if name not in turn.updates or name == slot:
+                turn.set(name, None)
+
+    async def pick_slot(self, turn: Turn, patient: User, picked: tuple[str, Any] | None,
+                        fixed_doctor: Doctor | None = None) -> bool:
+        """Apply a tapped/typed choice of doctor, day or slot; True when a slot was picked."""
+        if picked is None:
+            return False
+        kind, value = picked
+        if kind == "doctor" and fixed_doctor is None:
+            if value != turn.slot("doctor_id"):
+                self.clear_from(turn, "doctor_id")
+            turn.set("doctor_id", value)
+        elif kind == "day":
+            if value != turn.slot("appt_date"):
+                self.clear_from(turn, "appt_date")
+            turn.set("appt_date", value)
+        elif kind == "slot":
+            doctor_id, start = value
+            if fixed_doctor is not None and doctor_id != fixed_doctor.id:
+                return False
+            try:
+                doctor = await self.service.doctor(doctor_id)
+            except NotFound:
+                return False
+            await self.take(turn, patient, doctor, start)
+            return True
+        return False
+
+
+class ValidateBookingForm(FormValidation):
+    form = "booking_form"
+    confirm_slot = "booking_confirmed"
+
+    def required(self, turn: Turn) -> list[str]:
+        return ["patient_name", "doctor_id", "appt_date", "slot_start", "booking_confirmed"]
+
+    async def interpret(self, turn: Turn) -> None:
+        msg = turn.msg
+        patient = await self.patient(turn)
+        if patient is None:
+            return
+        if not turn.slot("patient_name") and patient.name:
+            turn.set("patient_name", patient.name)
+        if turn.requested == "patient_name":
+            if msg.intent not in NOT_A_NAME:
+                name = clean_name(msg.typed)
+                if name:
+                    await set_name(self.service, patient, name)
+                    turn.set("patient_name", name)
+            return
+        if msg.intent not in ANSWER_INTENTS or msg.intent in ("cancel_appointment",
+                                                             "reschedule_appointment"):
+            return
+        if msg.intent == "deny" and turn.requested != "booking_confirmed":
+            return
+        picked = await self.picked(turn)
+        slot_picked = await self.pick_slot(turn, patient, picked)
+        if picked is None:
+            await self.read_doctor(turn)
+        doctor = await self.doctor(turn)
+        await self.read_when(turn, patient, doctor, slot_picked)
+        if turn.requested == "booking_confirmed" and "slot_start" not in turn.updates \
+                and doctor is not None:
+            await self.confirm(turn, patient, doctor)
+
+    async def read_doctor(self, turn: Turn) -> None:
+        """Specialty, city or doctor name from the message (entities, else the catalog)."""
+        msg = turn.msg
+        spec = specialty_code(msg.entity("specialty"))
+        town = city_name(msg.entity("city"))
+        name = msg.entity("doctor_name")
+        typed = msg.typed
+        if not (spec or town or name) and typed and turn.requested in (None, "doctor_id"):
+            spec = specialty_code(typed)
+            town = city_name(typed)
+            if not (spec or town) and typed.lower().startswith(("dr", "dok", "doc")):
+                name = typed
+        if not (spec or town or name):
+            return
+        if spec:
+            turn.set("specialty", spec)
+        if town:
+            turn.set("city", town)
+        if name:
+            turn.set("doctor_name", name)
+        doctors = await sch.find_doctors(
+            self.service, specialty=None if name else turn.slot("specialty"),
+            city=None if name else turn.slot("city"), name=name)
+        current = turn.slot("doctor_id")
+        if len(doctors) == 1:
+            if doctors[0].id != current:
+                self.clear_from(turn, "doctor_id")
+            turn.set("doctor_id", doctors[0].id)
+        elif current and current not in {d.id for d in doctors}:
+            self.clear_from(turn, "doctor_id")
+
+    async def confirm(self, turn: Turn, patient: User, doctor: Doctor) -> None:
+        start = datetime.fromisoformat(turn.slot("slot_start"))
+        if turn.msg.intent == "deny":
+            await self.service.release_hold(patient.id, doctor.id, start)
+            turn.set("booking_confirmed", False)
+            return
+        if turn.msg.intent != "affirm":
+            return
+        try:
+            result = await self.service.book(patient.id, doctor.id, start)
+        except PatientOverlap:
+            turn.say("utter_patient_overlap")
+            self.clear_from(turn, "slot_start")
+            return
+        except (SlotUnavailable, InvalidInput):
+            turn.say("utter_slot_unavailable")
+            self.clear_from(turn, "slot_start")
+            return
+        if isinstance(result, Booked):
+            log.info("booked %s via chat", result.booking.id)
+            turn.set("booking_confirmed", True)
+            turn.set("result_ref", result.booking.ref)
+        else:
+            self.offer_alternatives(turn, result)
+
+
+class BookingChange(FormValidation):
+    """Cancel and reschedule: first pick one of the patient's bookings (cut-off checked)."""
+
+    async def pick_booking(self, turn: Turn, patient: User) -> Booking | None:
+        current = turn.slot("target_booking")
+        if current:
+            try:
+                booking: Booking = await self.service.get_booking(
+                    current, Actor(patient.id, Role.patient))
+                return booking
+            except NotFound:
+                turn.set("target_booking", None)
+        bookings = await self.service.patient_bookings(patient.id)
+        if not bookings:
+            turn.say("utter_no_bookings")
+            turn.set(DONE, True)
+            return None
+        chosen = await self.match_booking(turn, bookings)
+        if chosen is None and len(bookings) == 1:
+            chosen = bookings[0]
+        if chosen is None:
+            return None
+        hours = self.service.policy.cutoff_minutes // 60
+        if chosen.start - self.service.clock() < timedelta(
+                minutes=self.service.policy.cutoff_minutes):
+            turn.say("utter_cutoff", ref=chosen.ref, hours=hours)
+            turn.set(DONE, True)
+            return None
+        turn.set("target_booking", chosen.id)
+        turn.set("booking_ref", chosen.ref)
+        return chosen
+
+    async def match_booking(self, turn: Turn, bookings: list[Booking]) -> Booking | None:
+        by_id = {b.id: b for b in bookings}
+        picked = await self.picked(turn)
+        if picked and picked[0] == "booking" and picked[1] in by_id:
+            return by_id[picked[1]]
+        refs = [normalise_ref(turn.msg.entity("booking_ref") or "")]
+        refs += [normalise_ref(w) for w in turn.msg.typed.replace(",", " ").split()]
+        for ref in refs:
+            hit = [b for b in bookings if ref and b.ref == ref]
+            if hit:
+                return hit[0]
+        if turn.msg.typed:
+            when = parse_when(turn.msg.typed, self.service.clock())
+            if when.day is not None:
+                # local day in the booking's own zone is close enough for matching
+                same = [b for b in bookings if any(
+                    (b.start + timedelta(hours=h)).date() == when.day for h in (7, 8, 9))]
+                if len(same) == 1:
+                    return same[0]
+        return None
+
+
+class ValidateCancelForm(BookingChange):
+    form = "cancel_form"
+    reask_intents = frozenset({"inform", "affirm", "cancel_appointment"})
+    confirm_slot = "cancel_confirmed"
+
+    def required(self, turn: Turn) -> list[str]:
+        return ["target_booking", "cancel_confirmed"]
+
+    async def interpret(self, turn: Turn) -> None:
+        msg = turn.msg
+        if msg.intent not in ANSWER_INTENTS:
+            return
+        if msg.intent == "deny" and turn.requested != "cancel_confirmed":
+            return
+        patient = await self.patient(turn)
+        if patient is None:
+            return
+        had_target = bool(turn.slot("target_booking"))
+        booking = await self.pick_booking(turn, patient)
+        if booking is None or not had_target or turn.requested != "cancel_confirmed":
+            return
+        if msg.intent == "deny":
+            turn.set("cancel_confirmed", False)
+        elif msg.intent == "affirm":
+            try:
+                cancelled = await self.service.cancel(booking.id,
+                                                      actor=Actor(patient.id, Role.patient),
+                                                      reason="cancelled by the patient in chat")
+            except CutoffPassed:
+                turn.say("utter_cutoff", ref=booking.ref,
+                         hours=self.service.policy.cutoff_minutes // 60)
+                turn.set(DONE, True)
+                return
+            except InvalidTransition:
+                turn.say("utter_no_bookings")
+                turn.set(DONE, True)
+                return
+            turn.set("cancel_confirmed", True)
+            turn.set("result_ref", cancelled.ref)
+
+
+class ValidateRescheduleForm(BookingChange):
+    form = "reschedule_form"
+    reask_intents = REASK_INTENTS | {"reschedule_appointment"}
+    confirm_slot = "reschedule_confirmed"
+
+    def required(self, turn: Turn) -> list[str]:
+        return ["target_booking", "appt_date", "slot_start", "reschedule_confirmed"]
+
+    def clear_from(self, turn: Turn, slot: str) -> None:
+        order = ["appt_date", "slot_start", "reschedule_confirmed"]
+        if slot not in order:
+            return
+        for name in order[order.index(slot):]:
+            if name not in turn.updates or name == slot:
+                turn.set(name, None)
+
+    async def interpret(self, turn: Turn) -> None:
+        msg = turn.msg
+        if msg.intent not in ANSWER_INTENTS or msg.intent == "cancel_appointment":
+            return
+        if msg.intent == "deny" and turn.requested != "reschedule_confirmed":
+            return
+        patient = await self.patient(turn)
+        if patient is None:
+            return
+        had_target = bool(turn.slot("target_booking"))
+        booking = await self.pick_booking(turn, patient)
+        if booking is None:
+            return
+        doctor = await self.service.doctor(booking.doctor_id)
+        if turn.slot("doctor_id") != doctor.id:
+            turn.set("doctor_id", doctor.id)
+        if not had_target and not msg.typed:
+            return
+        picked = await self.picked(turn)
+        slot_picked = await self.pick_slot(turn, patient, picked, fixed_doctor=doctor)
+        await self.read_when(turn, patient, doctor, slot_picked)
+        if turn.requested == "reschedule_confirmed" and "slot_start" not in turn.updates:
+            await self.confirm(turn, patient, doctor, booking)
+
+    async def confirm(self, turn: Turn, patient: User, doctor: Doctor, booking: Booking) -> None:
+        start = datetime.fromisoformat(turn.slot("slot_start"))
+        if turn.msg.intent == "deny":
+            await self.service.release_hold(patient.id, doctor.id, start)
+            turn.set("reschedule_confirmed", False)
+            return
+        if turn.msg.intent != "affirm":
+            return
+        try:
+            result = await self.service.reschedule(booking.id, start,
+                                                   actor=Actor(patient.id, Role.patient))
+        except CutoffPassed:
+            turn.say("utter_cutoff", ref=booking.ref,
+                     hours=self.service.policy.cutoff_minutes // 60)
+            turn.set(DONE, True)
+            return
+        except (SlotUnavailable, InvalidInput, PatientOverlap):
+            turn.say("utter_slot_unavailable")
+            self.clear_from(turn, "slot_start")
+            return
+        if isinstance(result, Booked):
+            turn.set("reschedule_confirmed", True)
+            turn.set("result_ref", result.booking.ref)
+        else:
+            self.offer_alternatives(turn, result)

@@ -1,0 +1,128 @@
+"""Finding doctors and free times for the dialogue (thin: all rules live in booking/)."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from actions.choices import Choice, day_value, doctor_value, slot_value
+from actions.formatting import day_short, first_name, short_doctor, slot_title
+from booking.catalog import city_name, specialty_code
+from booking.dates import When
+from booking.models import Doctor
+from booking.service import BookingService
+from booking.slots import Interval
+
+MAX_DOCTORS = 10
+MAX_DAYS = 5
+MAX_SLOTS = 10
+EARLIEST_WORDS = re.compile(r"paling (cepat|cepet|awal|pagi)|secepatnya|terdekat|earliest|"
+                            r"asap|as soon as|soonest|kapan aja|kapan saja|bebas", re.I)
+
+
+def doctor_query(name: str) -> str:
+    """'dr. Sari W.' -> 'Sari': the distinctive part to search names with."""
+    base = re.sub(r"^(dr|drg|dok|dokter|doctor|doc)\.?\s+", "", name.strip(), flags=re.I)
+    base = base.split(",")[0]
+    words = [w for w in re.findall(r"[^\W\d_]+", base) if len(w) > 1]
+    return words[0] if words else ""
+
+
+async def find_doctors(service: BookingService, *, specialty: str | None = None,
+                       city: str | None = None, name: str | None = None) -> list[Doctor]:
+    spec = specialty_code(specialty) if specialty else None
+    town = city_name(city) if city else None
+    query = doctor_query(name) if name else None
+    doctors, _ = await service.store.find_doctors(specialty=spec, city=town, q=query or None)
+    if name and query and len(doctors) > 1:  # "dr. Sari Wulandari": narrow with the rest
+        full = [d for d in doctors if name.lower().replace("dr.", "").strip() in d.name.lower()]
+        doctors = full or doctors
+    return list(doctors)
+
+
+def encode_pref(when: When) -> str | None:
+    """The time part of a When as a slot value: 'HH:MM' or 'HH:MM-HH:MM'."""
+    if when.window is not None:
+        return f"{when.window[0]:%H:%M}-{when.window[1]:%H:%M}"
+    if when.at is not None:
+        return f"{when.at:%H:%M}"
+    return None
+
+
+def decode_pref(pref: str | None) -> When:
+    if not pref:
+        return When()
+    parts = [time.fromisoformat(p) for p in pref.split("-")]
+    if len(parts) == 2:
+        return When(window=(parts[0], parts[1]))
+    return When(at=parts[0])
+
+
+def local_today(service: BookingService, doctor: Doctor) -> date:
+    return service.clock().astimezone(doctor.tz).date()
+
+
+async def free_days(service: BookingService, doctor: Doctor, patient_id: str | None,
+                    *, limit: int = MAX_DAYS) -> list[date]:
+    """The next days on which the doctor has a free slot."""
+    slots = await service.earliest([doctor], limit=200, patient_id=patient_id)
+    days: list[date] = []
+    for _, slot in slots:
+        day = slot.start.astimezone(doctor.tz).date()
+        if day not in days:
+            days.append(day)
+        if len(days) >= limit:
+            break
+    return days
+
+
+def day_choices(days: list[date], doctor: Doctor, lang: str, today: date) -> list[Choice]:
+    return [Choice(title=day_short(d, lang, today), value=day_value(d.isoformat())) for d in days]
+
+
+async def slots_on(service: BookingService, doctor: Doctor, day: date, patient_id: str | None,
+                   pref: When | None = None) -> list[Interval]:
+    """Free slots on a local day, narrowed to the patient's window when that leaves any."""
+    slots = await service.day_slots(doctor, day, patient_id=patient_id)
+    if pref is not None and pref.window is not None:
+        narrowed = [s for s in slots if pref.accepts(s.start.astimezone(doctor.tz))]
+        return narrowed or slots
+    return slots
+
+
+def slot_choices(slots: list[Interval], doctor: Doctor, lang: str) -> list[Choice]:
+    return [Choice(title=slot_title(s.start, doctor, lang, with_day=False, with_doctor=False),
+                   value=slot_value(doctor.id, s.start)) for s in slots[:MAX_SLOTS]]
+
+
+def alternative_choices(alts: list[tuple[Doctor, Interval]], lang: str) -> list[Choice]:
+    """Slots across days (and maybe doctors): titles carry the day, and the doctor if mixed."""
+    mixed = len({d.id for d, _ in alts}) > 1
+    return [Choice(title=slot_title(s.start, d, lang, with_day=True, with_doctor=mixed),
+                   value=slot_value(d.id, s.start)) for d, s in alts[:MAX_SLOTS]]
+
+
+def doctor_choices(doctors: list[Doctor]) -> list[Choice]:
+    return [Choice(title=short_doctor(d.name), value=doctor_value(d.id))
+            for d in doctors[:MAX_DOCTORS]]
+
+
+def matching_slot(slots: list[Interval], doctor: Doctor, when: When) -> Interval | None:
+    """The free slot at exactly the time the patient named (e.g. 'yang jam 10')."""
+    if when.at is None:
+        return None
+    for slot in slots:
+        local = slot.start.astimezone(doctor.tz)
+        if local.time().replace(tzinfo=None) == when.at:
+            return slot
+    return None
+
+
+def day_bounds(day: date, tz: ZoneInfo) -> tuple[datetime, datetime]:
+    start = datetime.combine(day, time(0), tzinfo=tz).astimezone(UTC)
+    return start, start + timedelta(days=1)
+
+
+def names_of(doctors: list[Doctor]) -> str:
+    return ", ".join(first_name(d.name) for d in doctors)

@@ -1,0 +1,209 @@
+"""Start a real Rasa server for tests (reusable by any test folder).
+
+Function API:
+
+    model = ensure_model()                      # trains only when the assistant changed
+    server = start_rasa(model, action_url="http://127.0.0.1:8123/webhook/actions")
+    server.send("6281234567890", "halo", metadata={"senderName": "Budi"})  # REST channel
+    server.parse("mau booking dokter gigi")     # POST /model/parse
+    server.stop()
+
+or `with rasa_running(model, action_url) as server: ...`.
+
+`start_rasa` runs `.venv-rasa/bin/rasa run --enable-api -m <model> --endpoints <temp
+endpoints.yml whose action_endpoint is action_url> --port <free port>` from the project
+root, waits for /status (about a minute on 2 CPUs) and returns a `RasaServer`; `stop()`
+terminates it (kill after 20 s). Conversations are isolated by sender id: use a fresh
+WhatsApp-like number per test.
+
+Pytest fixtures (session scope, so Rasa starts once per run; import them into a
+conftest.py: `from tests.rasa.server import rasa_action_port, rasa_model, rasa_server`):
+
+- `rasa_model`: path of the up-to-date model (`scripts/rasa_model.py ensure`).
+- `rasa_action_port`: a free port reserved for the action endpoint; start your app there
+  (it may be started and stopped per test: the URL stays the same).
+- `rasa_server`: the running `RasaServer`, action_endpoint
+  http://127.0.0.1:<rasa_action_port>/webhook/actions (the app's actions role).
+
+Timeouts: the first test that uses `rasa_server` pays for the start (1-2 minutes, plus a
+training of 3-7 minutes when the model is stale), inside pytest-timeout's per-test limit
+(120 s in pyproject.toml). Mark such tests `@pytest.mark.timeout(900)`. If the wait is
+interrupted anyway, `start_rasa` stops the process before re-raising.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+RASA = ROOT / ".venv-rasa" / "bin" / "rasa"
+START_TIMEOUT_S = 420.0  # about 60 s on an idle 2-CPU machine; generous under load
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def ensure_model() -> Path:
+    """Train if domain/config/nlu/dialogue changed, else reuse; returns the model path."""
+    proc = subprocess.run(  # noqa: S603
+        [sys.executable, str(ROOT / "scripts" / "rasa_model.py"), "ensure"], cwd=ROOT,
+        capture_output=True, text=True, check=False, timeout=1200)
+    if proc.returncode != 0:
+        raise RuntimeError(f"scripts/rasa_model.py ensure failed:\n{proc.stderr[-3000:]}")
+    return Path(proc.stdout.strip().splitlines()[-1])
+
+
+def _rasa_env() -> dict[str, str]:
+    env = dict(os.environ)
+    env.update({"TF_CPP_MIN_LOG_LEVEL": "2", "SQLALCHEMY_SILENCE_UBER_WARNING": "1",
+                "RASA_TELEMETRY_ENABLED": "false", "PYTHONWARNINGS": "ignore"})
+    return env
+
+
+def _http(method: str, url: str, payload: Any = None, timeout: float = 30.0) -> Any:
+    data = json.dumps(payload).encode() if payload is not None else None
+    req = urllib.request.Request(url, data=data, method=method,  # noqa: S310 - loopback
+                                 headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(req, timeout=timeout) as resp:  # noqa: S310 - loopback
+        body = resp.read()
+    return json.loads(body) if body else None
+
+
+@dataclass
+class RasaServer:
+    """A running `rasa run` process and helpers to talk to it."""
+
+    port: int
+    process: subprocess.Popen[bytes]
+    workdir: Path
+    log_path: Path
+    action_url: str | None
+    started_in_s: float = 0.0
+    _tmp: Any = field(default=None, repr=False)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def send(self, sender: str, text: str, metadata: dict[str, Any] | None = None,
+             timeout: float = 60.0) -> list[dict[str, Any]]:
+        """One user message through the REST channel; returns the bot's messages."""
+        body: dict[str, Any] = {"sender": sender, "message": text}
+        if metadata:
+            body["metadata"] = metadata
+        result: list[dict[str, Any]] = _http("POST", self.url + "/webhooks/rest/webhook", body,
+                                             timeout) or []
+        return result
+
+    def parse(self, text: str) -> dict[str, Any]:
+        result: dict[str, Any] = _http("POST", self.url + "/model/parse", {"text": text})
+        return result
+
+    def tracker(self, sender: str) -> dict[str, Any]:
+        result: dict[str, Any] = _http("GET", f"{self.url}/conversations/{sender}/tracker")
+        return result
+
+    def log_tail(self, chars: int = 4000) -> str:
+        try:
+            return self.log_path.read_text(errors="replace")[-chars:]
+        except OSError:
+            return ""
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(timeout=10)
+        if self._tmp is not None:
+            self._tmp.cleanup()
+            self._tmp = None
+
+
+def start_rasa(model: Path, action_url: str | None = None, *, port: int | None = None,
+               timeout: float = START_TIMEOUT_S) -> RasaServer:
+    """Start `rasa run --enable-api` on 127.0.0.1 and wait until /status answers."""
+    tmp = tempfile.TemporaryDirectory(prefix="rasa-server-")
+    workdir = Path(tmp.name)
+    endpoints = workdir / "endpoints.yml"
+    endpoints.write_text(f'action_endpoint:\n  url: "{action_url}"\n' if action_url else "{}\n")
+    log_path = workdir / "rasa.log"
+    port = port or free_port()
+    cmd = [str(RASA), "run", "--enable-api", "-m", str(model), "--endpoints", str(endpoints),
+           "--credentials", str(ROOT / "credentials.yml"), "--port", str(port),
+           "--interface", "127.0.0.1"]
+    started = time.monotonic()
+    with log_path.open("wb") as log:
+        process = subprocess.Popen(cmd, cwd=ROOT, env=_rasa_env(),  # noqa: S603
+                                   stdout=log, stderr=subprocess.STDOUT)
+    server = RasaServer(port, process, workdir, log_path, action_url, _tmp=tmp)
+    try:
+        _wait_ready(server, started, timeout)
+    except BaseException:  # includes a pytest-timeout interrupt: never leave Rasa running
+        server.stop()
+        raise
+    server.started_in_s = time.monotonic() - started
+    return server
+
+
+def _wait_ready(server: RasaServer, started: float, timeout: float) -> None:
+    while True:
+        if server.process.poll() is not None:
+            raise RuntimeError(f"rasa run exited with {server.process.returncode}:\n"
+                               f"{server.log_tail()}")
+        try:
+            status = _http("GET", server.url + "/status", timeout=2)
+            if status and status.get("model_file"):
+                return
+        except (OSError, urllib.error.URLError, json.JSONDecodeError):
+            pass
+        if time.monotonic() - started > timeout:
+            raise RuntimeError(f"rasa run not ready after {timeout:.0f} s:\n{server.log_tail()}")
+        time.sleep(0.5)
+
+
+@contextlib.contextmanager
+def rasa_running(model: Path, action_url: str | None = None) -> Iterator[RasaServer]:
+    server = start_rasa(model, action_url)
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+# ---- pytest fixtures (session scope) --------------------------------------------------
+@pytest.fixture(scope="session")
+def rasa_model() -> Path:
+    return ensure_model()
+
+
+@pytest.fixture(scope="session")
+def rasa_action_port() -> int:
+    return free_port()
+
+
+@pytest.fixture(scope="session")
+def rasa_server(rasa_model: Path, rasa_action_port: int) -> Iterator[RasaServer]:
+    with rasa_running(rasa_model,
+                      f"http://127.0.0.1:{rasa_action_port}/webhook/actions") as server:
+        yield server

@@ -1,0 +1,105 @@
+"""booking.dates: the Indonesian/English date-time parser, table-tested with a fixed now."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, time
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from booking.dates import PARTS, When, parse_when
+
+# Wednesday 9 December 2026, 09:00 WIB
+NOW = datetime(2026, 12, 9, 2, 0, tzinfo=UTC)
+D = date
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("hari ini", When(day=D(2026, 12, 9))),
+    ("besok", When(day=D(2026, 12, 10))),
+    ("bsk aja", When(day=D(2026, 12, 10))),
+    ("lusa", When(day=D(2026, 12, 11))),
+    ("3 hari lagi", When(day=D(2026, 12, 12))),
+    ("dalam 2 hari", When(day=D(2026, 12, 11))),
+    ("senin", When(day=D(2026, 12, 14))),
+    ("senin ini", When(day=D(2026, 12, 14))),
+    ("senin depan", When(day=D(2026, 12, 14))),
+    ("rabu", When(day=D(2026, 12, 9))),
+    ("rabu depan", When(day=D(2026, 12, 16))),
+    ("jumat", When(day=D(2026, 12, 11))),
+    ("jum'at depan", When(day=D(2026, 12, 18))),
+    ("kamis ini", When(day=D(2026, 12, 10))),
+    # "minggu": the week ...
+    ("minggu depan", When(day=D(2026, 12, 14), span_days=7)),
+    ("minggu ini", When(day=D(2026, 12, 9), span_days=5)),
+    ("2 minggu lagi", When(day=D(2026, 12, 23))),
+    ("seminggu lagi", When(day=D(2026, 12, 16))),
+    # ... or Sunday
+    ("hari minggu", When(day=D(2026, 12, 13))),
+    ("minggu pagi", When(day=D(2026, 12, 13), window=PARTS["pagi"])),
+    ("hari minggu depan", When(day=D(2026, 12, 20))),
+    ("minggu jam 10", When(day=D(2026, 12, 13), at=time(10))),
+    ("tanggal 12", When(day=D(2026, 12, 12))),
+    ("tgl 5", When(day=D(2027, 1, 5))),
+    ("12/4", When(day=D(2027, 4, 12))),
+    ("25/12", When(day=D(2026, 12, 25))),
+    ("12 April", When(day=D(2027, 4, 12))),
+    ("20 desember", When(day=D(2026, 12, 20))),
+    ("jam 10", When(at=time(10))),
+    ("jam 10 pagi", When(at=time(10))),
+    ("jam 3 sore", When(at=time(15))),
+    ("jam 3", When(at=time(15))),
+    ("jam 7 malam", When(at=time(19))),
+    ("jam 12 siang", When(at=time(12))),
+    ("jam 1 siang", When(at=time(13))),
+    ("pukul 08.00", When(at=time(8))),
+    ("15.30", When(at=time(15, 30))),
+    ("yang jam 10 aja", When(at=time(10))),
+    ("jam 10-an", When(at=time(10), window=(time(9, 30), time(11)))),
+    ("10an", When(at=time(10), window=(time(9, 30), time(11)))),
+    ("setengah 10", When(at=time(9, 30))),
+    ("pagi", When(window=PARTS["pagi"])),
+    ("siang", When(window=PARTS["siang"])),
+    ("sore aja", When(window=PARTS["sore"])),
+    ("malam", When(window=PARTS["malam"])),
+    ("besok sore", When(day=D(2026, 12, 10), window=PARTS["sore"])),
+    ("lusa jam 9", When(day=D(2026, 12, 11), at=time(9))),
+    ("senin depan jam 2 siang", When(day=D(2026, 12, 14), at=time(14))),
+    ("kamis depan jam 4 sore", When(day=D(2026, 12, 17), at=time(16))),
+    ("tomorrow afternoon", When(day=D(2026, 12, 10), window=PARTS["afternoon"])),
+    ("next Monday 9am", When(day=D(2026, 12, 14), at=time(9))),
+    ("friday at 3pm", When(day=D(2026, 12, 11), at=time(15))),
+    ("today", When(day=D(2026, 12, 9))),
+    ("December 24, 2026", When(day=D(2026, 12, 24))),
+    ("2026-12-24", When(day=D(2026, 12, 24))),
+    # nothing about time: numbers alone are choices, not times
+    ("2", When()),
+    ("nomor 2", When()),
+    ("halo kak", When()),
+    ("dr. Sari Wulandari", When()),
+])
+def test_parse_when(text: str, expected: When) -> None:
+    assert parse_when(text, NOW, "Asia/Jakarta") == expected
+
+
+def test_today_is_the_clinic_zone_today() -> None:
+    # 23:30 WIB on the 9th is already 01:30 WIT on the 10th
+    late = datetime(2026, 12, 9, 16, 30, tzinfo=UTC)
+    assert parse_when("besok", late, "Asia/Jakarta").day == D(2026, 12, 10)
+    assert parse_when("besok", late, "Asia/Jayapura").day == D(2026, 12, 11)
+
+
+def test_start_at_and_accepts() -> None:
+    when = parse_when("besok jam 10", NOW)
+    start = when.start_at("Asia/Jakarta")
+    assert start == datetime(2026, 12, 10, 10, 0, tzinfo=ZoneInfo("Asia/Jakarta"))
+    tz = ZoneInfo("Asia/Jakarta")
+    assert when.accepts(datetime(2026, 12, 10, 10, 0, tzinfo=tz))
+    assert not when.accepts(datetime(2026, 12, 10, 10, 30, tzinfo=tz))
+    sore = parse_when("besok sore", NOW)
+    assert sore.start_at(tz) is None
+    assert sore.accepts(datetime(2026, 12, 10, 15, 30, tzinfo=tz))
+    assert not sore.accepts(datetime(2026, 12, 10, 9, 0, tzinfo=tz))
+    week = parse_when("minggu depan", NOW)
+    assert week.accepts(datetime(2026, 12, 20, 9, 0, tzinfo=tz))
+    assert not week.accepts(datetime(2026, 12, 21, 9, 0, tzinfo=tz))

@@ -42,6 +42,8 @@ def configure_logging(level: str) -> None:
         "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
         "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
         "root": {"level": level, "handlers": ["console"]},
+        # every job run is logged at INFO by APScheduler: keep its warnings only
+        "loggers": {"apscheduler": {"level": "WARNING"}},
     })
 
 

@@ -1,9 +1,49 @@
-"""Role setup: adds this role's routes and background work to the app."""
+"""Scheduler role: an APScheduler 3 AsyncIOScheduler started with the app, stopped with it."""
 
 from __future__ import annotations
 
+import asyncio
+import logging
+from collections.abc import AsyncIterator
+from datetime import UTC, timedelta
+
 from aiohttp import web
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+
+from app.keys import COMPONENTS, SERVICE, SETTINGS, STORE
+from scheduler.jobs import DispatchJob, Jobs
+
+log = logging.getLogger(__name__)
+
+SCHEDULER = "scheduler"     # COMPONENTS entry: the AsyncIOScheduler
+JOBS = "scheduler_jobs"     # COMPONENTS entry: the Jobs (tests and tools call them directly)
+# COMPONENTS entry a deployment (or a test) may set before start-up to plug in another outbox
+# dispatcher: an async factory(app) -> object with run_once(*, limit) -> int.
+DISPATCHER_FACTORY = "outbox_dispatcher_factory"
 
 
 def setup(app: web.Application) -> None:
-    """Nothing yet: filled in by the issue that builds this role."""
+    app.cleanup_ctx.append(scheduler_ctx)
+
+
+async def scheduler_ctx(app: web.Application) -> AsyncIterator[None]:
+    """Runs after the core context (store, service) is open; stops before it closes."""
+    settings = app[SETTINGS]
+    dispatch = await DispatchJob.build(
+        app, base=timedelta(seconds=settings.outbox_dispatch_seconds),
+        factory=app[COMPONENTS].get(DISPATCHER_FACTORY))
+    jobs = Jobs(settings, app[STORE], app[SERVICE], dispatch=dispatch)
+    await jobs.prepare()
+    scheduler = AsyncIOScheduler(timezone=UTC)
+    names = jobs.register(scheduler)
+    scheduler.start()
+    app[COMPONENTS][SCHEDULER] = scheduler
+    app[COMPONENTS][JOBS] = jobs
+    log.info("scheduler started: %s", ", ".join(names))
+    try:
+        yield
+    finally:
+        await jobs.stop()
+        scheduler.shutdown(wait=False)
+        await asyncio.sleep(0)  # let the scheduler's own shutdown callback run on this loop
+        log.info("scheduler stopped")

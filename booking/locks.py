@@ -20,7 +20,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from redis import exceptions as redis_errors
-from redis.asyncio import Redis
+from redis.asyncio import BlockingConnectionPool, Redis
 
 from booking.slots import Interval
 
@@ -48,6 +48,7 @@ HOLD_PREFIX = "hold:"
 HOLD_INDEX_PREFIX = "holds:"
 DEFAULT_HOLD_SECONDS = 300
 CACHE_PREFIX = "cache:"
+REDIS_MAX_CONNECTIONS = 64  # per process; enough for bursts, bounded for the server
 
 # Release only if we still own the lock (the token matches).
 _RELEASE = """
@@ -263,8 +264,13 @@ def redis_client(url: str | None, *, socket_timeout: float = 1.0) -> Redis:
         import fakeredis
 
         return fakeredis.FakeAsyncRedis(server=_fake_server())
-    return Redis.from_url(url, socket_timeout=socket_timeout,
-                          socket_connect_timeout=socket_timeout, retry_on_timeout=False)
+    # A blocking pool waits for a free connection under bursts instead of raising
+    # MaxConnectionsError past the default pool size.
+    pool = BlockingConnectionPool.from_url(url, max_connections=REDIS_MAX_CONNECTIONS,
+                                           timeout=socket_timeout * 5,
+                                           socket_timeout=socket_timeout,
+                                           socket_connect_timeout=socket_timeout)
+    return Redis(connection_pool=pool)
 
 
 _FAKE_SERVER: Any = None

@@ -65,7 +65,8 @@ def contacts(ms: MongoStore) -> Collection[Any]:
 
 @_mapped
 def ensure_indexes(ms: MongoStore) -> None:
-    inbox(ms).create_index([("status", ASCENDING), ("seq", ASCENDING)])
+    inbox(ms).create_index([("status", ASCENDING), ("owner_until", ASCENDING)])
+    inbox(ms).create_index("owner", sparse=True)
     inbox(ms).create_index("expire_at", expireAfterSeconds=0, sparse=True)
     ms.outbox.create_index([("to", ASCENDING), ("kind", ASCENDING), ("created_at", DESCENDING)])
     ms.outbox.create_index("claim_expires_at", sparse=True)
@@ -90,26 +91,48 @@ def inbox_finish(ms: MongoStore, key: str, status: str, at: datetime,
 
 
 @_mapped
-def inbox_unprocessed(ms: MongoStore, limit: int = 10_000) -> list[dict[str, Any]]:
-    """Accepted but not processed (a crash or restart in between), in arrival order."""
-    return list(inbox(ms).find({"status": "pending"}).sort("seq", ASCENDING).limit(limit))
+def inbox_takeover(ms: MongoStore, key: str, token: str, now: datetime, until: datetime) -> bool:
+    """Take over an event whose owner stopped renewing its claim (a crashed replica)."""
+    res = inbox(ms).update_one(
+        {"_id": key, "status": "pending", "owner_until": {"$lte": now}},
+        {"$set": {"owner": token, "owner_until": until}})
+    return res.modified_count == 1
+
+
+@_mapped
+def inbox_heartbeat(ms: MongoStore, token: str, until: datetime) -> int:
+    """A live replica renews its claim on everything it has queued."""
+    res = inbox(ms).update_many({"owner": token, "status": "pending"},
+                                {"$set": {"owner_until": until}})
+    return int(res.modified_count)
+
+
+@_mapped
+def inbox_unprocessed(ms: MongoStore, now: datetime, limit: int = 10_000
+                      ) -> list[dict[str, Any]]:
+    """Accepted, not processed, and no live owner (a crash or restart), in arrival order."""
+    query = {"status": "pending", "owner_until": {"$lte": now}}
+    return list(inbox(ms).find(query).sort("seq", ASCENDING).limit(limit))
 
 
 # ---- contacts and the 24-hour window --------------------------------------------------------
 @_mapped
 def touch_inbound(ms: MongoStore, wa_id: str, at: datetime, name: str | None,
-                  language: str | None) -> None:
-    """Record a patient's message time (the 24-hour window opens from the latest one)."""
+                  language: str | None) -> dict[str, Any] | None:
+    """Record a patient's message time (the 24-hour window opens from the latest one).
+
+    Returns the contact as it was before (None for a first message)."""
     fields: dict[str, Any] = {}
     if name:
         fields["name"] = name
     if language:
         fields["language"] = language
-    contacts(ms).update_one(
+    before: dict[str, Any] | None = contacts(ms).find_one_and_update(
         {"_id": wa_id},
         {"$max": {"last_inbound_at": at}, "$setOnInsert": {"first_seen_at": at},
          **({"$set": fields} if fields else {})},
-        upsert=True)
+        upsert=True, return_document=ReturnDocument.BEFORE)
+    return before
 
 
 @_mapped
@@ -138,17 +161,19 @@ def insert_chat_logs(ms: MongoStore, docs: list[dict[str, Any]]) -> None:
 
 # ---- outbox -----------------------------------------------------------------------------------
 @_mapped
-def claim_due(ms: MongoStore, now: datetime, claim_until: datetime, token: str
-              ) -> dict[str, Any] | None:
+def claim_due(ms: MongoStore, now: datetime, claim_until: datetime, token: str,
+              entry_id: str | None = None) -> dict[str, Any] | None:
     """Atomically take one due entry (or one whose claim expired); None when nothing is due.
 
     WhatsApp failures reported by webhook (status failed) are due at once for the fallback.
     """
-    query = {"$or": [
+    query: dict[str, Any] = {"$or": [
         {"status": OutboxStatus.pending.value, "next_attempt_at": {"$lte": now}},
         {"status": OutboxStatus.failed.value},
         {"status": OutboxStatus.sending.value, "claim_expires_at": {"$lte": now}},
     ]}
+    if entry_id is not None:
+        query["_id"] = entry_id
     doc: dict[str, Any] | None = ms.outbox.find_one_and_update(
         query,
         {"$set": {"status": OutboxStatus.sending.value, "claim_expires_at": claim_until,
@@ -160,12 +185,21 @@ def claim_due(ms: MongoStore, now: datetime, claim_until: datetime, token: str
 @_mapped
 def finish_claim(ms: MongoStore, entry_id: str, token: str, set_fields: dict[str, Any],
                  inc_attempts: bool = True) -> bool:
-    """Record an attempt's outcome, only while the claim is still ours."""
-    update: dict[str, Any] = {"$set": set_fields, "$unset": {"claimed_by": "",
-                                                            "claim_expires_at": ""}}
-    if inc_attempts:
-        update["$inc"] = {"attempts": 1}
-    res = ms.outbox.update_one({"_id": entry_id, "claimed_by": token}, update)
+    """Record an attempt's outcome, only while the claim is still ours.
+
+    A status webhook may have moved the entry on while we were sending (delivered, or
+    failed): then that status stays and only the other fields are recorded.
+    """
+    unset = {"$unset": {"claimed_by": "", "claim_expires_at": ""}}
+    inc = {"$inc": {"attempts": 1}} if inc_attempts else {}
+    res = ms.outbox.update_one(
+        {"_id": entry_id, "claimed_by": token, "status": OutboxStatus.sending.value},
+        {"$set": set_fields, **unset, **inc})
+    if res.modified_count:
+        return True
+    rest = {k: v for k, v in set_fields.items() if k != "status"}
+    res = ms.outbox.update_one({"_id": entry_id, "claimed_by": token},
+                               {**({"$set": rest} if rest else {}), **unset, **inc})
     return res.modified_count == 1
 
 
@@ -189,6 +223,20 @@ def status_by_provider_id(ms: MongoStore, ids: list[str], status: OutboxStatus, 
          "status": {"$in": [s.value for s in STATUS_FROM[status]]}},
         {"$set": fields})
     return int(res.modified_count)
+
+
+@_mapped
+def enqueue_one(ms: MongoStore, doc: dict[str, Any]) -> bool:
+    """Insert one outbox entry unless its dedupe_key exists; True when it is new."""
+    res = ms.outbox.update_one({"dedupe_key": doc["dedupe_key"]}, {"$setOnInsert": doc},
+                               upsert=True)
+    return res.upserted_id is not None
+
+
+@_mapped
+def get_outbox_by_key(ms: MongoStore, dedupe_key: str) -> dict[str, Any] | None:
+    doc: dict[str, Any] | None = ms.outbox.find_one({"dedupe_key": dedupe_key})
+    return doc
 
 
 @_mapped
@@ -224,12 +272,20 @@ class ChatStore:
                            error: str | None = None) -> None:
         await self.store.run(inbox_finish, self.sync, key, status, at, error)
 
-    async def inbox_unprocessed(self, limit: int = 10_000) -> list[dict[str, Any]]:
-        return await self.store.run(inbox_unprocessed, self.sync, limit)
+    async def inbox_takeover(self, key: str, token: str, now: datetime, until: datetime
+                             ) -> bool:
+        return await self.store.run(inbox_takeover, self.sync, key, token, now, until)
+
+    async def inbox_heartbeat(self, token: str, until: datetime) -> int:
+        return await self.store.run(inbox_heartbeat, self.sync, token, until)
+
+    async def inbox_unprocessed(self, now: datetime, limit: int = 10_000
+                                ) -> list[dict[str, Any]]:
+        return await self.store.run(inbox_unprocessed, self.sync, now, limit)
 
     async def touch_inbound(self, wa_id: str, at: datetime, name: str | None,
-                            language: str | None) -> None:
-        await self.store.run(touch_inbound, self.sync, wa_id, at, name, language)
+                            language: str | None) -> dict[str, Any] | None:
+        return await self.store.run(touch_inbound, self.sync, wa_id, at, name, language)
 
     async def register_contact(self, wa_id: str, name: str | None, at: datetime) -> bool:
         return await self.store.run(register_contact, self.sync, wa_id, name, at)
@@ -240,9 +296,9 @@ class ChatStore:
     async def insert_chat_logs(self, docs: list[dict[str, Any]]) -> None:
         await self.store.run(insert_chat_logs, self.sync, docs)
 
-    async def claim_due(self, now: datetime, claim_until: datetime, token: str
-                        ) -> dict[str, Any] | None:
-        return await self.store.run(claim_due, self.sync, now, claim_until, token)
+    async def claim_due(self, now: datetime, claim_until: datetime, token: str,
+                        entry_id: str | None = None) -> dict[str, Any] | None:
+        return await self.store.run(claim_due, self.sync, now, claim_until, token, entry_id)
 
     async def finish_claim(self, entry_id: str, token: str, set_fields: dict[str, Any],
                            inc_attempts: bool = True) -> bool:
@@ -255,6 +311,12 @@ class ChatStore:
     async def status_by_provider_id(self, ids: list[str], status: OutboxStatus, at: datetime,
                                     error: str | None = None) -> int:
         return await self.store.run(status_by_provider_id, self.sync, ids, status, at, error)
+
+    async def enqueue_one(self, doc: dict[str, Any]) -> bool:
+        return await self.store.run(enqueue_one, self.sync, doc)
+
+    async def get_outbox_by_key(self, dedupe_key: str) -> dict[str, Any] | None:
+        return await self.store.run(get_outbox_by_key, self.sync, dedupe_key)
 
     async def get_outbox(self, entry_id: str) -> dict[str, Any] | None:
         return await self.store.run(get_outbox, self.sync, entry_id)

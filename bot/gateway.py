@@ -1,0 +1,193 @@
+"""One accepted webhook event → its effect: a patient's message goes to Rasa and the replies
+to WhatsApp; a status event updates the outbox; a new contact is registered."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
+from app.metrics import OUTBOX, WEBHOOKS
+from booking.errors import BookingError, NotFound
+from booking.models import Booking, Role
+from booking.notifications import OutboxStatus
+from booking.service import Actor, BookingService
+from booking.store import Store
+from booking.store_chat import ChatStore
+from bot import chatlog, language, render, window
+from bot.choices import Choices
+from bot.payloads import Action, WatiEvent, provider_ids
+from bot.rasa_bridge import RasaBridge, RasaUnavailable, Understanding
+from bot.statuses import ParkedStatuses
+from bot.texts import say
+from bot.wati_client import WatiClient, WatiError
+
+log = logging.getLogger(__name__)
+
+TEXT_TYPES = frozenset({"text", "interactive", "button", "list"})
+# Not worth an answer (a reaction to a message, a placeholder): logged only.
+SILENT_TYPES = frozenset({"reaction", "media_placeholder", "unsupported", "system",
+                          "ephemeral", "revoked"})
+# Template quick replies of appointment_reminder (Indonesian and English templates).
+REMINDER_REPLIES = {"hadir": "attend", "attend": "attend",
+                    "ubah jadwal": "reschedule", "reschedule": "reschedule",
+                    "batal": "cancel", "cancel": "cancel"}
+RASA_INTENTS = {"reschedule": "reschedule_appointment", "cancel": "cancel_appointment"}
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class Gateway:
+    def __init__(self, *, store: Store, chat: ChatStore, service: BookingService,
+                 wati: WatiClient, rasa: RasaBridge, choices: Choices,
+                 parked: ParkedStatuses | None = None,
+                 clock: Callable[[], datetime] = utcnow) -> None:
+        self.store = store
+        self.chat = chat
+        self.service = service
+        self.wati = wati
+        self.rasa = rasa
+        self.choices = choices
+        self.parked = parked
+        self.clock = clock
+
+    async def handle(self, doc: dict[str, Any]) -> None:
+        """The inbox's handler for one accepted event."""
+        event = WatiEvent.model_validate(doc.get("event") or {})
+        action = Action(doc["action"])
+        if action == Action.status:
+            await self._status(event, OutboxStatus(doc["status_event"]))
+        elif action == Action.contact:
+            await self._contact(event)
+        elif action == Action.message:
+            await self.on_message(event, doc["received_at"])
+
+    # ---- status and contacts ------------------------------------------------------------
+    async def _status(self, event: WatiEvent, status: OutboxStatus) -> None:
+        error = None
+        if status == OutboxStatus.failed:
+            error = f"whatsapp {event.failedCode or '?'}: {event.failedDetail or 'failed'}"
+        ids = provider_ids(event)
+        changed = await self.chat.status_by_provider_id(ids, status, self.clock(), error)
+        if changed:
+            OUTBOX.labels(kind="any", channel="whatsapp", outcome=status.value).inc()
+        elif self.parked is not None and ids:
+            # Maybe an outbox send whose id is not recorded yet: the dispatcher applies it.
+            await self.parked.park(ids, status, error)
+
+    async def _contact(self, event: WatiEvent) -> None:
+        assert event.waId
+        if await self.chat.register_contact(event.waId, event.senderName, self.clock()):
+            log.info("new WhatsApp contact registered")
+
+    # ---- messages -----------------------------------------------------------------------
+    async def on_message(self, event: WatiEvent, received_at: datetime) -> None:
+        wa_id = event.waId
+        assert wa_id
+        received_at = received_at if received_at.tzinfo else received_at.replace(tzinfo=UTC)
+        kind = (event.type or "text").lower()
+        shown = (event.reply_title or event.text or "").strip()
+        guessed = language.guess(shown)
+        before = await self.chat.touch_inbound(wa_id, received_at, event.senderName, guessed)
+        lang = guessed or (before or {}).get("language") or "id"
+        logs: list[dict[str, Any]] = []
+        understood: Understanding | None = None
+        if kind in SILENT_TYPES:
+            replies = []
+            shown = shown or f"[{kind}]"
+        elif kind not in TEXT_TYPES:
+            replies = [{"text": say("text_only", lang)}]
+            shown = shown or f"[{kind}]"
+        elif not shown:
+            WEBHOOKS.labels(outcome="empty").inc()
+            return
+        else:
+            message = await self._rasa_message(wa_id, kind, shown, lang)
+            if isinstance(message, list):  # answered here (a reminder's "Hadir")
+                replies = message
+            else:
+                try:
+                    replies = await self.rasa.send(wa_id, message, sender_name=event.senderName,
+                                                   message_id=event.message_key)
+                except RasaUnavailable as exc:
+                    log.warning("rasa unavailable: %s", exc)
+                    replies = [{"text": say("busy", lang)}]
+                else:
+                    understood = Understanding()  # filled after the replies went out
+        rendered = render.render(replies, lang)
+        if rendered.choices:
+            await self.choices.remember(wa_id, rendered.choices)
+
+        async def send_all() -> None:
+            for out in rendered.messages:
+                logs.append(await self._reply(wa_id, out, received_at, lang))
+
+        if understood is None:
+            await send_all()
+        else:
+            # Rasa is done with this message (and the sender's next one waits in its lane):
+            # read what it understood while the replies go out.
+            _, got = await asyncio.gather(send_all(), self.rasa.understanding(wa_id))
+            understood = got
+            lang = got.language or lang
+        logs.insert(0, chatlog.inbound(wa_id, shown, kind, event.message_key, received_at,
+                                       understood, lang))
+        await self.chat.insert_chat_logs(logs)
+        WEBHOOKS.labels(outcome="processed").inc()
+
+    async def _rasa_message(self, wa_id: str, kind: str, shown: str, lang: str
+                            ) -> str | list[dict[str, Any]]:
+        """What Rasa gets: the payload behind a tapped/typed choice, or the text itself."""
+        if kind == "button":
+            handled = await self._reminder_reply(wa_id, shown, lang)
+            if handled is not None:
+                return handled
+        payload = await self.choices.resolve(wa_id, shown)
+        return payload or shown
+
+    async def _reminder_reply(self, wa_id: str, shown: str, lang: str
+                              ) -> str | list[dict[str, Any]] | None:
+        choice = REMINDER_REPLIES.get(render.normalise_choice(shown))
+        if choice is None:
+            return None
+        reminder = await self.chat.latest_reminder(wa_id)
+        if not reminder or not reminder.get("booking_id"):
+            return None
+        try:
+            booking: Booking = await self.store.get_booking(reminder["booking_id"])
+        except NotFound:
+            return None
+        lang = "en" if shown.strip().lower() in ("attend", "reschedule", "cancel") else lang
+        if choice == "attend":
+            try:
+                await self.service.confirm_attendance(
+                    booking.id, actor=Actor(booking.patient_id, Role.patient))
+            except BookingError:
+                return [{"text": say("booking_inactive", lang, ref=booking.ref)}]
+            return [{"text": say("attendance_noted", lang, ref=booking.ref)}]
+        entities = json.dumps({"booking_ref": booking.ref}, separators=(",", ":"))
+        return f"/{RASA_INTENTS[choice]}{entities}"
+
+    async def _reply(self, wa_id: str, out: render.Outgoing, received_at: datetime,
+                     lang: str) -> dict[str, Any]:
+        decision = window.choose(received_at, self.clock(), template=None, language=lang)
+        text = render.chat_text(out)
+        if decision.mode != window.Mode.session:  # processed a day late (long outage)
+            log.warning("reply dropped: the 24-hour window closed before it could be sent")
+            return chatlog.outbound(wa_id, text, render.message_type(out), None, self.clock(),
+                                    None, lang, error="window_closed")
+        try:
+            result = await self.wati.send(wa_id, out)
+        except WatiError as exc:
+            WEBHOOKS.labels(outcome="reply_failed").inc()
+            return chatlog.outbound(wa_id, text, render.message_type(out), None, self.clock(),
+                                    None, lang, error=str(exc)[:200])
+        accepted = self.clock()
+        latency = (accepted - received_at).total_seconds() * 1000
+        return chatlog.outbound(wa_id, text, render.message_type(out), result.message_id,
+                                accepted, latency, lang)

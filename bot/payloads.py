@@ -1,0 +1,149 @@
+"""Wati webhook payloads: lenient models (every field optional, unknown fields kept) and
+the pure classification of an event into what the gateway does with it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, field_validator
+
+from booking.notifications import OutboxStatus
+
+
+class _Lenient(BaseModel):
+    model_config = ConfigDict(extra="allow", populate_by_name=True)
+
+
+class ButtonReply(_Lenient):
+    """Template quick reply: {"text": "Hadir", "payload": "{...ButtonIndex...}"}."""
+
+    text: str | None = None
+    payload: str | None = None
+
+
+class InteractiveReply(_Lenient):
+    """Interactive button or list row: {"id": "1", "title": "...", "description": "..."}."""
+
+    id: str | None = None
+    title: str | None = None
+    description: str | None = None
+
+
+class WatiEvent(_Lenient):
+    eventType: str | None = None  # noqa: N815 (Wati's field names)
+    id: str | None = None
+    whatsappMessageId: str | None = None  # noqa: N815
+    localMessageId: str | None = None  # noqa: N815
+    conversationId: str | None = None  # noqa: N815
+    created: str | None = None
+    timestamp: str | None = None
+    waId: str | None = None  # noqa: N815
+    senderName: str | None = None  # noqa: N815
+    text: str | None = None
+    type: str | None = None
+    owner: bool | None = None
+    statusString: str | None = None  # noqa: N815
+    failedCode: str | None = None  # noqa: N815
+    failedDetail: str | None = None  # noqa: N815
+    buttonReply: ButtonReply | None = None  # noqa: N815
+    interactiveButtonReply: InteractiveReply | None = None  # noqa: N815
+    listReply: InteractiveReply | None = None  # noqa: N815
+
+    @field_validator("timestamp", "id", "whatsappMessageId", "localMessageId", "waId",
+                     "failedCode", mode="before")
+    @classmethod
+    def _str(cls, v: Any) -> Any:
+        return str(v) if isinstance(v, int | float) else v
+
+    @field_validator("owner", mode="before")
+    @classmethod
+    def _bool(cls, v: Any) -> Any:
+        if isinstance(v, str):
+            return v.strip().lower() == "true"
+        return v
+
+    @field_validator("buttonReply", "interactiveButtonReply", "listReply", mode="before")
+    @classmethod
+    def _obj(cls, v: Any) -> Any:
+        return v if isinstance(v, dict) else None
+
+    @property
+    def message_key(self) -> str | None:
+        """Dedupe key of an inbound message: whatsappMessageId, else Wati's id."""
+        return self.whatsappMessageId or self.id
+
+    @property
+    def reply_title(self) -> str | None:
+        """What the patient tapped (interactive button, list row or template quick reply)."""
+        for reply in (self.interactiveButtonReply, self.listReply):
+            if reply is not None and reply.title:
+                return reply.title
+        if self.buttonReply is not None and self.buttonReply.text:
+            return self.buttonReply.text
+        return None
+
+
+class Action(StrEnum):
+    message = "message"        # a patient's message: goes to the conversation
+    status = "status"          # progress of one of our sends: updates the outbox
+    contact = "contact"        # a new contact: register it
+    echo = "echo"              # our own send reported back (owner=true): ignored
+    ignore = "ignore"          # nothing to do
+
+
+# Status events by name; they come with and without _v2 and _bsuid suffixes.
+_SENT_MESSAGE = "SENTMESSAGE"
+_PROGRESS = (("READ", OutboxStatus.read), ("REPLIED", OutboxStatus.read),
+             ("DELIVERED", OutboxStatus.delivered), ("FAILED", OutboxStatus.failed))
+
+
+@dataclass(frozen=True, slots=True)
+class Classified:
+    action: Action
+    status: OutboxStatus | None = None
+
+
+def status_of(event: WatiEvent) -> OutboxStatus | None:
+    name = (event.eventType or "").upper()
+    if name.startswith(_SENT_MESSAGE):
+        rest = name[len(_SENT_MESSAGE):]
+        return next((status for word, status in _PROGRESS if rest.startswith(word)), None)
+    if name.startswith(("TEMPLATEMESSAGEFAILED", "SESSIONMESSAGEFAILED")):
+        return OutboxStatus.failed
+    if name.startswith(("TEMPLATEMESSAGESENT", "SESSIONMESSAGESENT")):
+        return OutboxStatus.sent
+    return None
+
+
+def classify(event: WatiEvent) -> Classified:
+    name = (event.eventType or "").lower()
+    status = status_of(event)
+    if status is not None:
+        return Classified(Action.status, status)
+    if name.startswith("newcontactmessagereceived"):
+        return Classified(Action.contact) if event.waId else Classified(Action.ignore)
+    if name in ("message", "messagereceived", "message_bsuid") or (not name and event.waId):
+        if event.owner:
+            return Classified(Action.echo)
+        if not event.waId or not event.message_key:
+            return Classified(Action.ignore)
+        return Classified(Action.message)
+    return Classified(Action.ignore)
+
+
+def dedupe_key(event: WatiEvent, classified: Classified) -> str | None:
+    """Inbound messages by message id; status events by (message id, status)."""
+    if classified.action == Action.message:
+        return f"m:{event.message_key}"
+    if classified.action == Action.status and classified.status is not None:
+        ref = event.localMessageId or event.whatsappMessageId or event.id
+        return f"s:{ref}:{classified.status.value}" if ref else None
+    if classified.action == Action.contact:
+        return f"c:{event.waId}"
+    return None
+
+
+def provider_ids(event: WatiEvent) -> list[str]:
+    return [i for i in (event.localMessageId, event.whatsappMessageId, event.id) if i]

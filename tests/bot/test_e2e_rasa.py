@@ -1,0 +1,125 @@
+"""End to end with the real Rasa server: webhook → gateway → Rasa → custom actions (the app's
+actions role) → booking stored → confirmation received by the sandbox; and a cancellation.
+
+The conversation is driven like a patient would: answer what is asked, tap the offered
+choices, confirm. Slow (Rasa starts in about a minute): marked `rasa`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+import pytest
+
+from app.keys import COMPONENTS
+from app.main import create_app
+from booking.models import BookingStatus
+from booking.store import MongoStore
+from bot.dispatcher import OutboxDispatcher
+from bot.setup import BotRuntime
+from sandbox import WatiSandbox
+from tests.bot.conftest import bot_settings
+from tests.rasa.server import RasaServer, rasa_action_port, rasa_model, rasa_server  # noqa: F401
+
+# Training a stale model and starting Rasa take minutes on 2 CPUs (counted in the setup).
+pytestmark = [pytest.mark.rasa, pytest.mark.timeout(900)]
+
+AFFIRM = ("ya, booking", "yes, book it", "ya", "yes", "ya, batalkan", "ya, batal")
+
+
+@dataclass
+class Live:
+    rt: BotRuntime
+    sandbox: WatiSandbox
+    store: MongoStore
+
+
+@pytest.fixture
+async def live(aiohttp_server: Any, sandbox: WatiSandbox, rasa_server: RasaServer,  # noqa: F811
+               rasa_action_port: int, sync_store: MongoStore,  # noqa: F811
+               redis_ns: str) -> AsyncIterator[Live]:
+    settings = bot_settings(sandbox=sandbox, rasa_url=rasa_server.url, namespace=redis_ns,
+                            roles="bot,actions", load_demo_data=True)
+    server = await aiohttp_server(create_app(settings, store=sync_store), port=rasa_action_port)
+    sandbox.webhook_url = str(server.make_url(
+        f"/whatsapp/webhook?token={settings.wati_webhook_token.get_secret_value()}"))
+    yield Live(server.app[COMPONENTS]["bot"], sandbox, sync_store)
+
+
+async def say(live: Live, wa: str, text: str | None = None, *, kind: str = "text",
+              title: str | None = None) -> list[dict[str, Any]]:
+    before = len(live.sandbox.sent_to(wa))
+    await live.sandbox.inject(wa, text=text, name="Budi Santoso", kind=kind, title=title)
+    await live.rt.inbox.idle(90)
+    return live.sandbox.sent_to(wa)[before:]
+
+
+def pick(reply: dict[str, Any]) -> tuple[str, str] | None:
+    """The choice a cooperative patient taps: a confirmation if offered, else the first."""
+    if reply["op"] == "buttons":
+        titles = reply["buttons"]
+        kind = "button"
+    elif reply["op"] == "list":
+        titles = [r["title"] for r in reply["rows"]]
+        kind = "list"
+    else:
+        return None
+    for title in titles:
+        if title.lower() in AFFIRM:
+            return kind, title
+    return kind, titles[0]
+
+
+async def converse(live: Live, wa: str, opening: str, done: Any, turns: int = 12) -> None:
+    replies = await say(live, wa, opening)
+    for _ in range(turns):
+        if done():
+            return
+        assert replies, "the bot did not answer"
+        choice = next((c for c in map(pick, reversed(replies)) if c), None)
+        last = replies[-1]["text"] or ""
+        if choice is not None:
+            replies = await say(live, wa, kind=choice[0], title=choice[1])
+        elif "nama" in last.lower() or "name" in last.lower():
+            replies = await say(live, wa, "Budi Santoso")
+        else:
+            replies = await say(live, wa, "ya")
+    assert done(), [r["text"] for r in live.sandbox.sent_to(wa)]
+
+
+async def test_book_then_cancel_over_whatsapp(live: Live) -> None:
+    wa = "6281377700011"
+
+    def booked() -> Any:
+        user = live.store.find_user(whatsapp=wa)
+        if user is None:
+            return None
+        found, _ = live.store.find_bookings(patient_id=user.id)
+        return found[0] if found else None
+
+    await converse(live, wa, "mau booking dokter umum di Jakarta besok jam 10", booked)
+    booking = booked()
+    assert booking.status == BookingStatus.confirmed
+    entry = live.store.outbox.find_one({"dedupe_key": f"booking_confirmation:{booking.id}"})
+    assert entry is not None and entry["to"] == wa
+    # The confirmation as the approved template (as when the patient has gone quiet):
+    later = OutboxDispatcher(live.rt.chat, live.rt.wati, None,
+                             clock=lambda: entry["created_at"] + timedelta(hours=25))
+    assert await later.run_once() >= 1
+    template = [s for s in live.sandbox.sent_to(wa, "template")
+                if s["template"] == "booking_confirmation"]
+    assert len(template) == 1 and booking.ref in template[0]["text"]
+    logs = list(live.store.chat_logs.find({"wa_id": wa, "direction": "in"}))
+    assert logs[0]["intent"] == "book_appointment" and logs[0]["confidence"] > 0.3
+
+    def cancelled() -> bool:
+        return live.store.get_booking(booking.id).status == BookingStatus.cancelled
+
+    await converse(live, wa, f"tolong batalkan booking {booking.ref}", cancelled)
+    assert await live.rt.dispatcher.run_once() >= 1
+    notice = live.sandbox.sent_to(wa)[-1]
+    assert notice["op"] == "text" and booking.ref in notice["text"]  # inside the window
+    assert "dibatalkan" in notice["text"]

@@ -10,7 +10,8 @@ import importlib
 from aiohttp import web
 
 ROLE_MODULES = {
-    "api": ("api.setup", "analytics.setup"),  # REST API, admin analytics and dashboard
+    # REST API, admin analytics and dashboard, NLU review/report for admins
+    "api": ("api.setup", "analytics.setup", "bot.retrain.routes"),
     "actions": ("actions.endpoint",),         # Rasa custom actions endpoint
     "bot": ("bot.setup",),                    # WhatsApp gateway: Wati webhook, Rasa bridge
     "scheduler": ("scheduler.setup",),        # reminders, outbox dispatch, daily jobs

@@ -11,8 +11,13 @@ cleanup() { [ -n "$RASA_PID" ] && kill "$RASA_PID" 2>/dev/null || true; }
 trap cleanup EXIT INT TERM
 
 if [ "$START_RASA" = "true" ] || [ "$START_RASA" = "1" ]; then
-  .venv/bin/python scripts/rasa_model.py ensure
-  MODEL=$(.venv/bin/python scripts/rasa_model.py path)
+  SERVED=models/served/current.tar.gz  # promoted by `python -m bot.retrain retrain`
+  if [ -f "$SERVED" ]; then
+    MODEL="$SERVED"
+  else
+    .venv/bin/python scripts/rasa_model.py ensure
+    MODEL=$(.venv/bin/python scripts/rasa_model.py path)
+  fi
   mkdir -p .run
   sed "s#http://127.0.0.1:8080/webhook/actions#http://127.0.0.1:${APP_PORT}/webhook/actions#" \
     endpoints.yml > .run/endpoints.yml

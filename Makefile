@@ -13,7 +13,11 @@ PY310 ?= $(shell (python3.10 -c 'import sys' >/dev/null 2>&1 && command -v pytho
 help: ## list targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
 
-install: $(VENV)/.stamp $(RASA_VENV)/.stamp ## create or update both environments (no-op when current)
+install: $(VENV)/.stamp $(RASA_VENV)/.stamp dashboard/node_modules/.stamp ## create or update both environments (no-op when current)
+
+dashboard/node_modules/.stamp: dashboard/package.json dashboard/package-lock.json
+	npm ci --prefix dashboard --no-audit --no-fund --loglevel=error
+	@touch $@
 
 $(VENV)/.stamp: pyproject.toml
 	@test -n "$(PY311)" || { echo "Python 3.11 not found"; exit 1; }
@@ -32,7 +36,10 @@ $(RASA_VENV)/.stamp: rasa_env/requirements.txt
 run: install ## set up, then start everything on the embedded default
 	./scripts/run.sh
 
-test: install ## run the whole test suite (trains the NLU model first if stale)
+model: install ## train the NLU model if the assistant changed (reused otherwise)
+	$(PY) scripts/rasa_model.py ensure
+
+test: model ## run the whole test suite (trains the NLU model first if stale)
 	$(PY) -m pytest
 
 lint: install ## ruff + mypy

@@ -1,9 +1,20 @@
-"""Role setup: adds this role's routes and background work to the app."""
+"""Role setup (api role): admin analytics endpoint, dashboard page, analytics indexes."""
 
 from __future__ import annotations
 
 from aiohttp import web
 
+from analytics.routes import add_routes
+from app.keys import STORE
+from booking.store_analytics import ensure_analytics_indexes
+
+
+async def _indexes(app: web.Application) -> None:
+    store = app[STORE]
+    await store.run(ensure_analytics_indexes, store.sync)
+
 
 def setup(app: web.Application) -> None:
-    """Nothing yet: filled in by the issue that builds this role."""
+    add_routes(app)
+    # on_startup runs after cleanup_ctx has opened the store.
+    app.on_startup.append(_indexes)

@@ -11,11 +11,11 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, ParamSpec, TypeVar
 
 from pymongo import ASCENDING
-from pymongo.errors import PyMongoError
+from pymongo.errors import DuplicateKeyError, PyMongoError
 
 from booking.errors import StoreUnavailable
 from booking.store import MongoStore
@@ -97,6 +97,15 @@ def doctor_info(store: MongoStore, doctor_ids: list[str]) -> dict[str, dict[str,
     cursor = store.doctors.find({"_id": {"$in": [_scalar(i) for i in doctor_ids]}},
                                 {"name": 1, "specialty": 1, "city": 1, "timezone": 1})
     return {d["_id"]: d for d in cursor}
+
+
+@_guarded
+def doctor_directory(store: MongoStore) -> list[dict[str, Any]]:
+    """Every doctor's id, name, city and specialty (the dashboard's filter options)."""
+    cursor = store.doctors.find({}, {"name": 1, "city": 1, "specialty": 1}).sort(
+        [("city", ASCENDING), ("name", ASCENDING)])
+    return [{"id": d["_id"], "name": d.get("name"), "city": d.get("city"),
+             "specialty": d.get("specialty")} for d in cursor]
 
 
 def _doctor_match(doctor_ids: list[str] | None) -> dict[str, Any]:
@@ -205,12 +214,24 @@ def chat_facets(store: MongoStore, start: datetime, end: datetime, tz: str, top:
 
 
 @_guarded
-def latency_ms_at(store: MongoStore, start: datetime, end: datetime, index: int
-                  ) -> float | None:
-    """The index-th smallest reply latency (ms) of outbound messages in range."""
-    return _value_at(store.chat_logs,
-                     {"direction": "out", "at": {"$gte": start, "$lt": end},
-                      "latency_ms": {"$ne": None}}, "$latency_ms", index)
+def latencies_ms_at(store: MongoStore, start: datetime, end: datetime, indexes: list[int]
+                    ) -> list[float | None]:
+    """Reply latencies (ms) at these 0-based ranks of the sorted outbound latencies in range:
+    one sort serves every rank ($facet of $skip/$limit after the $sort)."""
+    if not indexes:
+        return []
+    docs = list(store.chat_logs.aggregate([
+        {"$match": {"direction": "out", "at": {"$gte": start, "$lt": end},
+                    "latency_ms": {"$ne": None}}},
+        {"$project": {"_id": 0, "v": "$latency_ms"}}, {"$sort": {"v": 1}},
+        {"$facet": {f"r{i}": [{"$skip": index}, {"$limit": 1}]
+                    for i, index in enumerate(indexes)}},
+    ], allowDiskUse=True))
+    out: list[float | None] = []
+    for i in range(len(indexes)):
+        hit = docs[0][f"r{i}"] if docs else []
+        out.append(float(hit[0]["v"]) if hit else None)
+    return out
 
 
 @_guarded
@@ -270,3 +291,26 @@ def user_ids_by_whatsapp(store: MongoStore, wa_ids: list[str]) -> dict[str, str]
     cursor = store.users.find({"whatsapp": {"$in": [_scalar(w) for w in wa_ids]}},
                               {"_id": 1, "whatsapp": 1})
     return {u["whatsapp"]: u["_id"] for u in cursor}
+
+
+@_guarded
+def advance_watermark(store: MongoStore, key: str, at: datetime, doc_id: str,
+                      extra: dict[str, Any]) -> bool:
+    """Move a watermark forward only (two concurrent exports never move it back).
+
+    Returns False when a newer watermark was already stored.
+    """
+    value = {"at": at, "id": _scalar(doc_id), **extra}
+    newer = {"$or": [{"value.at": {"$lt": at}},
+                     {"value.at": at, "value.id": {"$lt": doc_id}}]}
+    res = store.kv.update_one({"_id": _scalar(key), **newer},
+                              {"$set": {"value": value, "at": datetime.now(UTC)}})
+    if res.matched_count:
+        return True
+    if store.kv.find_one({"_id": key}, {"_id": 1}) is not None:
+        return False
+    try:
+        store.kv.insert_one({"_id": key, "value": value, "at": datetime.now(UTC)})
+    except DuplicateKeyError:
+        return False
+    return True

@@ -1,0 +1,119 @@
+"""Computes every metric for one query from the store, cached briefly in Redis."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
+from analytics import shaping
+from analytics.metrics import TOP_INTENTS, definitions, nearest_rank, wrap
+from analytics.query import AnalyticsQuery
+from booking import store_analytics as q
+from booking.locks import Coordinator
+from booking.store import Store
+
+log = logging.getLogger(__name__)
+
+# Metrics are aggregates over days of data: a minute of staleness is invisible to staff
+# and spares MongoDB when the dashboard is reloaded or several admins look at once.
+CACHE_NAMESPACE = "analytics:v1:"
+CACHE_TTL_S = 60
+
+
+class AnalyticsService:
+    def __init__(self, store: Store, coordinator: Coordinator, *,
+                 cache_ttl_s: int = CACHE_TTL_S,
+                 clock: Callable[[], datetime] = lambda: datetime.now(UTC)) -> None:
+        self.store = store
+        self.coordinator = coordinator
+        self.cache_ttl_s = cache_ttl_s
+        self.clock = clock
+
+    async def metrics(self, query: AnalyticsQuery, *, use_cache: bool = True) -> dict[str, Any]:
+        key = CACHE_NAMESPACE + query.cache_key()
+        if use_cache and self.cache_ttl_s > 0:
+            cached = await self.coordinator.cache_get(key)
+            if cached is not None:
+                cached["cached"] = True
+                return dict(cached)
+        result = await self.compute(query)
+        if self.cache_ttl_s > 0:
+            await self.coordinator.cache_set(key, result, self.cache_ttl_s)
+        return {**result, "cached": False}
+
+    async def compute(self, query: AnalyticsQuery) -> dict[str, Any]:
+        run = self.store.run
+        sync = self.store.sync
+        start, end, tz = query.utc_start, query.utc_end, query.tz
+        doctor_ids = await run(q.doctor_ids_for, sync, city=query.city,
+                               specialty=query.specialty, doctor_id=query.doctor_id)
+        new_rows, appts, chat, conversion, reminder_counts = await asyncio.gather(
+            run(q.new_bookings_by_day, sync, start, end, tz, doctor_ids),
+            run(q.appointment_facets, sync, start, end, tz, doctor_ids),
+            run(q.chat_facets, sync, start, end, tz, TOP_INTENTS),
+            run(q.conversion_counts, sync, start, end, doctor_ids),
+            run(q.reminder_status_counts, sync, start, end))
+        days = query.days()
+        daily = shaping.daily_by_source(new_rows, days)
+        new_total = daily["total"]
+        replies = int(chat["replies"][0]["n"]) if chat["replies"] else 0
+        ranks = [nearest_rank(replies, 0.5), nearest_rank(replies, 0.95)] if replies else []
+        lead_ms, latencies = await asyncio.gather(
+            _at_rank(run, q.lead_time_ms_at, sync, start, end, doctor_ids, n=new_total, p=0.5),
+            run(q.latencies_ms_at, sync, start, end, ranks))
+        p50, p95 = latencies if latencies else (None, None)
+        info, directory = await asyncio.gather(
+            run(q.doctor_info, sync, [r["_id"] for r in appts["by_doctor"]]),
+            run(q.doctor_directory, sync))
+        overall = shaping.overall(appts["by_doctor"])
+        chatted, booked = conversion
+        values: dict[str, Any] = {
+            "bookings_per_day": daily,
+            "bookings_per_week": shaping.weekly_from_daily(daily),
+            "cancellation_rate": {
+                "appointments": overall["appointments"], "cancelled": overall["cancelled"],
+                "rate": overall["cancellation_rate"],
+                "by_doctor": [{k: r[k] for k in ("doctor_id", "name", "specialty", "city",
+                                                  "appointments", "cancelled",
+                                                  "cancellation_rate")}
+                              for r in shaping.per_doctor(appts["by_doctor"], info)],
+                "by_specialty": [{k: r[k] for k in ("specialty", "appointments", "cancelled",
+                                                     "cancellation_rate")}
+                                 for r in shaping.per_specialty(appts["by_doctor"], info)]},
+            "reschedule_rate": {"appointments": overall["appointments"],
+                                "rescheduled": overall["rescheduled"],
+                                "rate": overall["reschedule_rate"]},
+            "no_show_rate": {"completed": overall["completed"], "no_show": overall["no_show"],
+                             "rate": overall["no_show_rate"]},
+            "median_lead_time": {"bookings": new_total,
+                                 "hours": None if lead_ms is None
+                                 else round(lead_ms / 3_600_000, 2)},
+            "busiest_weekdays": shaping.weekdays(appts["by_weekday"]),
+            "busiest_hours": shaping.hours(appts["by_hour"]),
+            "messages_per_day": shaping.messages_daily(chat["by_day"], days),
+            "bot_response_time": {"replies": replies, "p50_ms": p50, "p95_ms": p95},
+            "nlu_fallback_rate": shaping.fallback(chat["inbound"]),
+            "top_intents": shaping.top_intents(chat["intents"], chat["inbound"]),
+            "conversion": {"chatted": chatted, "booked": booked,
+                           "rate": None if not chatted else round(booked / chatted, 4)},
+            "reminder_outcomes": shaping.reminders(reminder_counts),
+            "per_doctor": shaping.per_doctor(appts["by_doctor"], info),
+        }
+        log.debug("analytics computed for %s..%s tz=%s", query.date_from, query.date_to, tz)
+        return {"query": query.public(),
+                "generated_at": self.clock().astimezone(UTC).isoformat(),
+                "metrics": {name: wrap(name, value) for name, value in values.items()},
+                "definitions": definitions(),
+                "options": {"doctors": directory,
+                            "cities": sorted({d["city"] for d in directory if d["city"]}),
+                            "specialties": sorted({d["specialty"] for d in directory
+                                                   if d["specialty"]})}}
+
+
+async def _at_rank(run: Any, fn: Any, *args: Any, n: int, p: float) -> float | None:
+    if n <= 0:
+        return None
+    return await run(fn, *args, nearest_rank(n, p))

@@ -270,7 +270,7 @@ def redis_client(url: str | None, *, socket_timeout: float = 1.0) -> Redis:
                                            timeout=socket_timeout * 5,
                                            socket_timeout=socket_timeout,
                                            socket_connect_timeout=socket_timeout)
-    return Redis(connection_pool=pool)
+    return Redis.from_pool(pool)  # owns the pool: aclose() disconnects it
 
 
 _FAKE_SERVER: Any = None

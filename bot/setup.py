@@ -9,10 +9,8 @@ from dataclasses import dataclass
 
 import aiohttp
 from aiohttp import web
-from redis.asyncio import BlockingConnectionPool, Redis
 
 from app.keys import COMPONENTS, COORDINATOR, SERVICE, SETTINGS, STORE
-from app.settings import Settings
 from booking.store_chat import ChatStore
 from bot import redact
 from bot.choices import Choices
@@ -35,9 +33,6 @@ from bot.webhook import WEBHOOK_PATH, WebhookHandler
 log = logging.getLogger(__name__)
 
 RUNTIME = "bot"  # app[COMPONENTS]["bot"] -> BotRuntime
-# Redis connections of the gateway (dedupe, choices): enough for the lanes running at once.
-REDIS_CONNECTIONS = 64
-REDIS_WAIT_S = 5.0
 
 
 @dataclass(slots=True)
@@ -65,17 +60,6 @@ async def _webhook(request: web.Request) -> web.StreamResponse:
 
 async def _manual(request: web.Request) -> web.StreamResponse:
     return await runtime(request.app).manual(request)
-
-
-def gateway_redis(settings: Settings) -> Redis | None:
-    """The gateway's own client: a bounded pool that waits for a free connection under a
-    burst instead of failing (redis-py's default pool raises past 100). None: embedded."""
-    if settings.redis_url is None:
-        return None
-    pool = BlockingConnectionPool.from_url(
-        settings.redis_url.get_secret_value(), max_connections=REDIS_CONNECTIONS,
-        timeout=REDIS_WAIT_S, socket_timeout=2, socket_connect_timeout=2)
-    return Redis.from_pool(pool)  # owns the pool: aclose() disconnects it
 
 
 def setup(app: web.Application) -> None:
@@ -114,7 +98,7 @@ async def bot_ctx(app: web.Application) -> AsyncIterator[None]:
     wati = WatiClient(session, url, settings.wati_api_token.get_secret_value(),
                       version=settings.wati_api_version)
     rasa = RasaBridge(session, settings.rasa_url)
-    redis = gateway_redis(settings) or coordinator.redis
+    redis = coordinator.redis  # a bounded blocking pool (booking.locks.redis_client)
     parked = ParkedStatuses(redis, coordinator.ns)
     gateway = Gateway(store=app[STORE], chat=chat, service=app[SERVICE], wati=wati, rasa=rasa,
                       choices=Choices(redis, coordinator.ns), parked=parked)
@@ -136,8 +120,6 @@ async def bot_ctx(app: web.Application) -> AsyncIterator[None]:
         if sandbox is not None:
             await sandbox.stop()
         await session.close()
-        if redis is not coordinator.redis:
-            await redis.aclose()
         app[COMPONENTS].pop(RUNTIME, None)
 
 

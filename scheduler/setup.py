@@ -36,6 +36,13 @@ async def scheduler_ctx(app: web.Application) -> AsyncIterator[None]:
     await jobs.prepare()
     scheduler = AsyncIOScheduler(timezone=UTC)
     names = jobs.register(scheduler)
+    if settings.bigquery_project:
+        from analytics.bigquery_export import export_job
+
+        # daily, 02:00 WIB: after the clinics close, before the analysts start
+        scheduler.add_job(export_job, "cron", hour=19, minute=0, args=[app],
+                          id="bigquery_export", coalesce=True, replace_existing=True)
+        names.append("bigquery_export")
     scheduler.start()
     app[COMPONENTS][SCHEDULER] = scheduler
     app[COMPONENTS][JOBS] = jobs

@@ -44,12 +44,15 @@ class FakeRasa:
     replier: Replier = echo_replies
     calls: list[tuple[str, str, dict[str, Any]]] = field(default_factory=list)
     delay_s: float = 0.0
+    gate: asyncio.Event | None = None  # when set (closed), requests wait until it opens
     url: str = ""
     runner: web.AppRunner | None = None
 
     async def _webhook(self, request: web.Request) -> web.Response:
         body = await request.json()
         self.calls.append((body["sender"], body["message"], body.get("metadata") or {}))
+        if self.gate is not None:
+            await self.gate.wait()
         if self.delay_s:
             await asyncio.sleep(self.delay_s)
         return web.json_response(self.replier(body["sender"], body["message"]))

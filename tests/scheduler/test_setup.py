@@ -78,3 +78,25 @@ async def test_scheduler_starts_sweeps_dispatches_and_stops(
     calls = len(fake.calls)
     await asyncio.sleep(1.2)
     assert len(fake.calls) == calls  # nothing runs after the stop
+
+
+async def test_daily_bigquery_export_is_scheduled_only_when_configured(
+        sync_store: MongoStore, coordinator: Coordinator) -> None:
+    for project, expected in ((None, False), ("klinik-analytics", True)):
+        settings = scheduler_settings(redis_url=REDIS_TEST_URL, redis_namespace=coordinator.ns,
+                                      bigquery_project=project)
+        app = create_app(settings, store=sync_store)
+
+        async def factory(app: web.Application) -> FakeDispatcher:
+            return FakeDispatcher([0] * 10)
+
+        app[COMPONENTS][DISPATCHER_FACTORY] = factory
+        runner = web.AppRunner(app)
+        await runner.setup()
+        try:
+            job = app[COMPONENTS][SCHEDULER].get_job("bigquery_export")
+            assert (job is not None) is expected
+            if job is not None:
+                assert str(job.trigger) == "cron[hour='19', minute='0']"
+        finally:
+            await runner.cleanup()

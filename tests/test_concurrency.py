@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from redis.asyncio import Redis
 
+from booking import locks
 from booking.locks import Coordinator
 from booking.models import Role, User
 from booking.service import Booked, BookingService, Policy, SlotTaken
@@ -91,7 +92,10 @@ def test_200_attempts_4_threads_real_redis(sync_store: MongoStore) -> None:
 
 @pytest.mark.timeout(180)
 def test_200_attempts_with_redis_unreachable(sync_store: MongoStore,
-                                             caplog: pytest.LogCaptureFixture) -> None:
+                                             caplog: pytest.LogCaptureFixture,
+                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    # The outage flag is process-wide; an earlier test may have left it raised.
+    monkeypatch.setitem(locks._OUTAGE, "down", False)
     _seed(sync_store, THREADS * PER_THREAD)
     with caplog.at_level(logging.WARNING, logger="booking.locks"):
         results, elapsed = _run_threads(sync_store, UNREACHABLE_REDIS)

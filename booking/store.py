@@ -40,8 +40,12 @@ class SlotKeyTaken(Exception):
     """Internal: the unique slot_key index refused an insert (someone else holds the slot)."""
 
 
-def _driver_errors(fn: Callable[P, T]) -> Callable[P, T]:
-    """Serialise for mongomock and map driver errors to domain errors."""
+def store_call(fn: Callable[P, T]) -> Callable[P, T]:
+    """Serialise for mongomock and map driver errors to domain errors.
+
+    For MongoStore methods and for the functions of the other store_* modules alike:
+    the first argument is the MongoStore.
+    """
 
     @functools.wraps(fn)
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> T:
@@ -124,7 +128,7 @@ class MongoStore:
         return cls(client, name, is_mock=False)
 
     # ---- lifecycle -----------------------------------------------------------------
-    @_driver_errors
+    @store_call
     def ensure_indexes(self) -> None:
         self.users.create_index("email", unique=True, sparse=True)
         self.users.create_index("whatsapp", unique=True, sparse=True)
@@ -146,12 +150,12 @@ class MongoStore:
         self.chat_logs.create_index([("wa_id", ASCENDING), ("at", ASCENDING)])
         self.chat_logs.create_index("at")
 
-    @_driver_errors
+    @store_call
     def ping(self) -> bool:
         self.client.admin.command("ping")
         return True
 
-    @_driver_errors
+    @store_call
     def drop_all(self) -> None:
         for name in self.db.list_collection_names():
             self.db[name].drop()
@@ -160,25 +164,25 @@ class MongoStore:
         self.client.close()
 
     # ---- doctors -------------------------------------------------------------------
-    @_driver_errors
+    @store_call
     def upsert_doctor(self, doctor: Doctor) -> Doctor:
         self.doctors.replace_one({"_id": doctor.id}, _jsonable_doc(doctor), upsert=True)
         return doctor
 
-    @_driver_errors
+    @store_call
     def get_doctor(self, doctor_id: str) -> Doctor:
         doc = _from(self.doctors.find_one({"_id": _literal(doctor_id)}))
         if doc is None:
             raise NotFound("doctor not found", doctor_id=doctor_id)
         return Doctor.model_validate(doc)
 
-    @_driver_errors
+    @store_call
     def get_doctors(self, doctor_ids: list[str]) -> dict[str, Doctor]:
         ids = [_literal(i) for i in doctor_ids]
         return {d["_id"]: Doctor.model_validate(_from(d))
                 for d in self.doctors.find({"_id": {"$in": ids}})}
 
-    @_driver_errors
+    @store_call
     def find_doctors(self, *, specialty: str | None = None, city: str | None = None,
                      q: str | None = None, active_only: bool = True,
                      skip: int = 0, limit: int = 0) -> tuple[list[Doctor], int]:
@@ -199,18 +203,18 @@ class MongoStore:
             cursor = cursor.limit(limit)
         return [Doctor.model_validate(_from(d)) for d in cursor], total
 
-    @_driver_errors
+    @store_call
     def doctor_by_calendar_token(self, token: str) -> Doctor | None:
         doc = _from(self.doctors.find_one({"calendar_token": _literal(token)}))
         return Doctor.model_validate(doc) if doc else None
 
-    @_driver_errors
+    @store_call
     def delete_doctor(self, doctor_id: str) -> None:
         if not self.doctors.delete_one({"_id": _literal(doctor_id)}).deleted_count:
             raise NotFound("doctor not found", doctor_id=doctor_id)
 
     # ---- users ---------------------------------------------------------------------
-    @_driver_errors
+    @store_call
     def insert_user(self, user: User) -> User:
         try:
             self.users.insert_one(_doc(user))
@@ -218,7 +222,7 @@ class MongoStore:
             raise Conflict("a user with this email or WhatsApp number exists") from exc
         return user
 
-    @_driver_errors
+    @store_call
     def update_user(self, user: User) -> User:
         try:
             res = self.users.replace_one({"_id": user.id}, _doc(user))
@@ -228,14 +232,14 @@ class MongoStore:
             raise NotFound("user not found", user_id=user.id)
         return user
 
-    @_driver_errors
+    @store_call
     def get_user(self, user_id: str) -> User:
         doc = _from(self.users.find_one({"_id": _literal(user_id)}))
         if doc is None:
             raise NotFound("user not found", user_id=user_id)
         return User.model_validate(doc)
 
-    @_driver_errors
+    @store_call
     def find_user(self, *, email: str | None = None, whatsapp: str | None = None) -> User | None:
         if email is not None:
             doc = self.users.find_one({"email": _literal(email.strip().lower())})
@@ -246,7 +250,7 @@ class MongoStore:
         found = _from(doc)
         return User.model_validate(found) if found else None
 
-    @_driver_errors
+    @store_call
     def list_users(self, *, role: str | None = None, skip: int = 0, limit: int = 50
                    ) -> tuple[list[User], int]:
         query: dict[str, Any] = {"role": _literal(role)} if role else {}
@@ -254,12 +258,12 @@ class MongoStore:
         cursor = self.users.find(query).sort("_id", ASCENDING).skip(skip).limit(limit)
         return [User.model_validate(_from(u)) for u in cursor], total
 
-    @_driver_errors
+    @store_call
     def delete_user(self, user_id: str) -> None:
         if not self.users.delete_one({"_id": _literal(user_id)}).deleted_count:
             raise NotFound("user not found", user_id=user_id)
 
-    @_driver_errors
+    @store_call
     def upsert_whatsapp_patient(self, whatsapp: str, name: str, language: str) -> User:
         """Register a WhatsApp sender once; later calls return the existing user."""
         fresh = User(whatsapp=whatsapp, name=name, language=language)
@@ -270,7 +274,7 @@ class MongoStore:
         return User.model_validate(_from(doc))
 
     # ---- bookings ------------------------------------------------------------------
-    @_driver_errors
+    @store_call
     def insert_booking(self, booking: Booking) -> Booking:
         """Insert; SlotKeyTaken when the slot already has an active booking."""
         try:
@@ -296,18 +300,18 @@ class MongoStore:
             return "idempotency_key"
         return "ref"
 
-    @_driver_errors
+    @store_call
     def slot_is_taken(self, key: str) -> bool:
         return self.bookings.find_one({"slot_key": _literal(key)}, {"_id": 1}) is not None
 
-    @_driver_errors
+    @store_call
     def get_booking(self, booking_id: str) -> Booking:
         doc = _from(self.bookings.find_one({"_id": _literal(booking_id)}))
         if doc is None:
             raise NotFound("booking not found", booking_id=booking_id)
         return Booking.model_validate(doc)
 
-    @_driver_errors
+    @store_call
     def find_booking(self, *, ref: str | None = None, idempotency_key: str | None = None
                      ) -> Booking | None:
         if ref is not None:
@@ -319,7 +323,7 @@ class MongoStore:
         found = _from(doc)
         return Booking.model_validate(found) if found else None
 
-    @_driver_errors
+    @store_call
     def transition_booking(self, booking_id: str, expected: BookingStatus, new: BookingStatus,
                            set_fields: dict[str, Any], history: dict[str, Any]) -> Booking | None:
         """Compare-and-set the status; the slot_key is released when the booking stops being active.
@@ -336,7 +340,7 @@ class MongoStore:
         found = _from(doc)
         return Booking.model_validate(found) if found else None
 
-    @_driver_errors
+    @store_call
     def update_booking_fields(self, booking_id: str, set_fields: dict[str, Any],
                               history: dict[str, Any] | None = None) -> Booking:
         update: dict[str, Any] = {"$set": set_fields}
@@ -348,11 +352,11 @@ class MongoStore:
             raise NotFound("booking not found", booking_id=booking_id)
         return Booking.model_validate(doc)
 
-    @_driver_errors
+    @store_call
     def delete_booking(self, booking_id: str) -> None:
         self.bookings.delete_one({"_id": _literal(booking_id)})
 
-    @_driver_errors
+    @store_call
     def busy_intervals(self, doctor_ids: list[str], start: datetime, end: datetime
                        ) -> dict[str, list[Interval]]:
         """Active bookings of these doctors overlapping [start, end), by doctor."""
@@ -366,7 +370,7 @@ class MongoStore:
             out[doc["doctor_id"]].append(Interval(as_utc(doc["start"]), as_utc(doc["end"])))
         return out
 
-    @_driver_errors
+    @store_call
     def patient_overlaps(self, patient_id: str, start: datetime, end: datetime,
                          exclude_id: str | None = None) -> list[Booking]:
         query: dict[str, Any] = {"patient_id": _literal(patient_id), "start": {"$lt": end},
@@ -376,7 +380,7 @@ class MongoStore:
             query["_id"] = {"$ne": _literal(exclude_id)}
         return [Booking.model_validate(_from(d)) for d in self.bookings.find(query)]
 
-    @_driver_errors
+    @store_call
     def find_bookings(self, *, patient_id: str | None = None, doctor_id: str | None = None,
                       statuses: list[str] | None = None, start_from: datetime | None = None,
                       start_to: datetime | None = None, skip: int = 0, limit: int = 0,
@@ -404,7 +408,7 @@ class MongoStore:
             cursor = cursor.limit(limit)
         return [Booking.model_validate(_from(d)) for d in cursor], total
 
-    @_driver_errors
+    @store_call
     def bookings_with_pending_outbox(self, older_than: datetime, limit: int = 200
                                      ) -> list[Booking]:
         cursor = self.bookings.find({"outbox_pending.0": {"$exists": True},
@@ -412,7 +416,7 @@ class MongoStore:
         return [Booking.model_validate(_from(d)) for d in cursor]
 
     # ---- outbox --------------------------------------------------------------------
-    @_driver_errors
+    @store_call
     def enqueue(self, entries: list[dict[str, Any]]) -> int:
         """Insert outbox entries; one whose dedupe_key exists is left alone. Returns new ones."""
         created = 0
@@ -423,12 +427,12 @@ class MongoStore:
         return created
 
     # ---- key/value (watermarks, small state) --------------------------------------------
-    @_driver_errors
+    @store_call
     def kv_get(self, key: str) -> Any:
         doc = self.kv.find_one({"_id": _literal(key)})
         return doc["value"] if doc else None
 
-    @_driver_errors
+    @store_call
     def kv_set(self, key: str, value: Any) -> None:
         self.kv.update_one({"_id": _literal(key)},
                            {"$set": {"value": value, "at": datetime.now(UTC)}}, upsert=True)

@@ -9,16 +9,13 @@ Aggregations return raw counts; analytics/service.py shapes them.
 
 from __future__ import annotations
 
-import functools
-from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any, ParamSpec, TypeVar
 
 from pymongo import ASCENDING
-from pymongo.errors import DuplicateKeyError, PyMongoError
+from pymongo.errors import DuplicateKeyError
 
-from booking.errors import StoreUnavailable
-from booking.store import MongoStore
+from booking.store import MongoStore, store_call
 
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -29,23 +26,9 @@ FALLBACK_INTENT = "nlu_fallback"
 VISIT_STATUSES = ["confirmed", "completed", "no_show"]
 
 
-def _guarded(fn: Callable[P, T]) -> Callable[P, T]:
-    """Same serialisation and error mapping as the core store (first argument: the store)."""
-
-    @functools.wraps(fn)
-    def wrapper(*args: P.args, **kwargs: P.kwargs) -> T:
-        store = args[0]
-        assert isinstance(store, MongoStore)
-        with store.guarded():
-            try:
-                return fn(*args, **kwargs)
-            except PyMongoError as exc:
-                raise StoreUnavailable(f"database error: {type(exc).__name__}") from exc
-
-    return wrapper
 
 
-@_guarded
+@store_call
 def ensure_analytics_indexes(store: MongoStore) -> None:
     """Indexes the pipelines below and the export need (the core declares the others)."""
     # New bookings by creation time (bookings per day, lead time, conversion).
@@ -75,7 +58,7 @@ def _scalar(value: str) -> str:
     return value
 
 
-@_guarded
+@store_call
 def doctor_ids_for(store: MongoStore, *, city: str | None = None,
                    specialty: str | None = None, doctor_id: str | None = None
                    ) -> list[str] | None:
@@ -92,14 +75,14 @@ def doctor_ids_for(store: MongoStore, *, city: str | None = None,
     return [d["_id"] for d in store.doctors.find(query, {"_id": 1})]
 
 
-@_guarded
+@store_call
 def doctor_info(store: MongoStore, doctor_ids: list[str]) -> dict[str, dict[str, Any]]:
     cursor = store.doctors.find({"_id": {"$in": [_scalar(i) for i in doctor_ids]}},
                                 {"name": 1, "specialty": 1, "city": 1, "timezone": 1})
     return {d["_id"]: d for d in cursor}
 
 
-@_guarded
+@store_call
 def doctor_directory(store: MongoStore) -> list[dict[str, Any]]:
     """Every doctor's id, name, city and specialty (the dashboard's filter options)."""
     cursor = store.doctors.find({}, {"name": 1, "city": 1, "specialty": 1}).sort(
@@ -132,7 +115,7 @@ def _new_bookings_match(start: datetime, end: datetime, doctor_ids: list[str] | 
             **_doctor_match(doctor_ids)}
 
 
-@_guarded
+@store_call
 def new_bookings_by_day(store: MongoStore, start: datetime, end: datetime, tz: str,
                         doctor_ids: list[str] | None) -> list[dict[str, Any]]:
     """[{_id: {y, m, d, source}, n}] over new bookings (created in range, not reschedules)."""
@@ -152,7 +135,7 @@ def _value_at(collection: Any, match: dict[str, Any], expr: Any, index: int) -> 
     return float(docs[0]["v"]) if docs else None
 
 
-@_guarded
+@store_call
 def lead_time_ms_at(store: MongoStore, start: datetime, end: datetime,
                     doctor_ids: list[str] | None, index: int) -> float | None:
     """The index-th smallest (start - created_at) in ms over new bookings."""
@@ -160,7 +143,7 @@ def lead_time_ms_at(store: MongoStore, start: datetime, end: datetime,
                      {"$subtract": ["$start", "$created_at"]}, index)
 
 
-@_guarded
+@store_call
 def appointment_facets(store: MongoStore, start: datetime, end: datetime, tz: str,
                        doctor_ids: list[str] | None) -> dict[str, list[dict[str, Any]]]:
     """Per-doctor outcome counts, and visits by local weekday and hour, in one pass."""
@@ -187,7 +170,7 @@ def appointment_facets(store: MongoStore, start: datetime, end: datetime, tz: st
 
 
 # ---- chat logs ----------------------------------------------------------------------
-@_guarded
+@store_call
 def chat_facets(store: MongoStore, start: datetime, end: datetime, tz: str, top: int
                 ) -> dict[str, list[dict[str, Any]]]:
     """Messages per local day and direction, inbound/fallback counts, top intents, replies."""
@@ -213,7 +196,7 @@ def chat_facets(store: MongoStore, start: datetime, end: datetime, tz: str, top:
     return result[0] if result else {"by_day": [], "inbound": [], "intents": [], "replies": []}
 
 
-@_guarded
+@store_call
 def latencies_ms_at(store: MongoStore, start: datetime, end: datetime, indexes: list[int]
                     ) -> list[float | None]:
     """Reply latencies (ms) at these 0-based ranks of the sorted outbound latencies in range:
@@ -234,7 +217,7 @@ def latencies_ms_at(store: MongoStore, start: datetime, end: datetime, indexes: 
     return out
 
 
-@_guarded
+@store_call
 def conversion_counts(store: MongoStore, start: datetime, end: datetime,
                       doctor_ids: list[str] | None) -> tuple[int, int]:
     """(patients who wrote in range, of those how many have a new booking in range)."""
@@ -254,7 +237,7 @@ def conversion_counts(store: MongoStore, start: datetime, end: datetime,
 
 
 # ---- outbox -------------------------------------------------------------------------
-@_guarded
+@store_call
 def reminder_status_counts(store: MongoStore, start: datetime, end: datetime) -> dict[str, int]:
     return {d["_id"]: d["n"] for d in store.outbox.aggregate([
         {"$match": {"kind": REMINDER_KIND, "created_at": {"$gte": start, "$lt": end}}},
@@ -265,7 +248,7 @@ def reminder_status_counts(store: MongoStore, start: datetime, end: datetime) ->
 EXPORT_COLLECTIONS = ("bookings", "chat_logs", "outbox")
 
 
-@_guarded
+@store_call
 def export_batch(store: MongoStore, collection: str, field: str,
                  after: tuple[datetime, Any] | None, until: datetime, limit: int,
                  projection: dict[str, int]) -> list[dict[str, Any]]:
@@ -285,7 +268,7 @@ def export_batch(store: MongoStore, collection: str, field: str,
     return list(cursor)
 
 
-@_guarded
+@store_call
 def user_ids_by_whatsapp(store: MongoStore, wa_ids: list[str]) -> dict[str, str]:
     """wa_id -> user id, so exported chat rows carry an id, never the phone number."""
     cursor = store.users.find({"whatsapp": {"$in": [_scalar(w) for w in wa_ids]}},
@@ -293,7 +276,7 @@ def user_ids_by_whatsapp(store: MongoStore, wa_ids: list[str]) -> dict[str, str]
     return {u["whatsapp"]: u["_id"] for u in cursor}
 
 
-@_guarded
+@store_call
 def advance_watermark(store: MongoStore, key: str, at: datetime, doc_id: str,
                       extra: dict[str, Any]) -> bool:
     """Move a watermark forward only (two concurrent exports never move it back).

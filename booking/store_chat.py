@@ -7,19 +7,16 @@ StoreUnavailable) and `ChatStore`, their async facade for the event loop.
 
 from __future__ import annotations
 
-import functools
-from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any, ParamSpec, TypeVar
 
 from pymongo import ASCENDING, DESCENDING, ReturnDocument
 from pymongo.collection import Collection
-from pymongo.errors import DuplicateKeyError, PyMongoError
+from pymongo.errors import DuplicateKeyError
 
-from booking.errors import StoreUnavailable
 from booking.models import as_utc
 from booking.notifications import Kind, OutboxStatus
-from booking.store import MongoStore, Store
+from booking.store import MongoStore, Store, store_call
 
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -37,22 +34,6 @@ STATUS_FROM: dict[OutboxStatus, tuple[OutboxStatus, ...]] = {
 REMINDER_SENT = (OutboxStatus.sent, OutboxStatus.delivered, OutboxStatus.read)
 
 
-def _mapped(fn: Callable[P, T]) -> Callable[P, T]:
-    """Serialise on the store's guard (mongomock) and map driver errors to StoreUnavailable."""
-
-    @functools.wraps(fn)
-    def wrapper(*args: P.args, **kwargs: P.kwargs) -> T:
-        ms = args[0]
-        assert isinstance(ms, MongoStore)
-        with ms.guarded():
-            try:
-                return fn(*args, **kwargs)
-            except DuplicateKeyError:
-                raise
-            except PyMongoError as exc:
-                raise StoreUnavailable(f"database error: {type(exc).__name__}") from exc
-
-    return wrapper
 
 
 def inbox(ms: MongoStore) -> Collection[Any]:
@@ -63,7 +44,7 @@ def contacts(ms: MongoStore) -> Collection[Any]:
     return ms.db["wa_contacts"]
 
 
-@_mapped
+@store_call
 def ensure_indexes(ms: MongoStore) -> None:
     inbox(ms).create_index([("status", ASCENDING), ("owner_until", ASCENDING)])
     inbox(ms).create_index("owner", sparse=True)
@@ -73,7 +54,7 @@ def ensure_indexes(ms: MongoStore) -> None:
 
 
 # ---- inbox: persisted before the webhook is acknowledged ------------------------------------
-@_mapped
+@store_call
 def inbox_put(ms: MongoStore, doc: dict[str, Any]) -> bool:
     """Insert an accepted event; False when the same event was already accepted."""
     try:
@@ -83,14 +64,14 @@ def inbox_put(ms: MongoStore, doc: dict[str, Any]) -> bool:
     return True
 
 
-@_mapped
+@store_call
 def inbox_finish(ms: MongoStore, key: str, status: str, at: datetime,
                  error: str | None = None) -> None:
     inbox(ms).update_one({"_id": key}, {"$set": {"status": status, "processed_at": at,
                                                  "error": error, "expire_at": at + INBOX_KEEP}})
 
 
-@_mapped
+@store_call
 def inbox_takeover(ms: MongoStore, key: str, token: str, now: datetime, until: datetime) -> bool:
     """Take over an event whose owner stopped renewing its claim (a crashed replica)."""
     res = inbox(ms).update_one(
@@ -99,7 +80,7 @@ def inbox_takeover(ms: MongoStore, key: str, token: str, now: datetime, until: d
     return res.modified_count == 1
 
 
-@_mapped
+@store_call
 def inbox_heartbeat(ms: MongoStore, token: str, until: datetime) -> int:
     """A live replica renews its claim on everything it has queued."""
     res = inbox(ms).update_many({"owner": token, "status": "pending"},
@@ -107,7 +88,7 @@ def inbox_heartbeat(ms: MongoStore, token: str, until: datetime) -> int:
     return int(res.modified_count)
 
 
-@_mapped
+@store_call
 def inbox_unprocessed(ms: MongoStore, now: datetime, limit: int = 10_000
                       ) -> list[dict[str, Any]]:
     """Accepted, not processed, and no live owner (a crash or restart), in arrival order."""
@@ -116,7 +97,7 @@ def inbox_unprocessed(ms: MongoStore, now: datetime, limit: int = 10_000
 
 
 # ---- contacts and the 24-hour window --------------------------------------------------------
-@_mapped
+@store_call
 def touch_inbound(ms: MongoStore, wa_id: str, at: datetime, name: str | None,
                   language: str | None) -> dict[str, Any] | None:
     """Record a patient's message time (the 24-hour window opens from the latest one).
@@ -135,7 +116,7 @@ def touch_inbound(ms: MongoStore, wa_id: str, at: datetime, name: str | None,
     return before
 
 
-@_mapped
+@store_call
 def register_contact(ms: MongoStore, wa_id: str, name: str | None, at: datetime) -> bool:
     """A new contact announced by Wati; True when it was not known yet."""
     res = contacts(ms).update_one(
@@ -144,7 +125,7 @@ def register_contact(ms: MongoStore, wa_id: str, name: str | None, at: datetime)
     return res.upserted_id is not None
 
 
-@_mapped
+@store_call
 def contact(ms: MongoStore, wa_id: str) -> dict[str, Any] | None:
     doc: dict[str, Any] | None = contacts(ms).find_one({"_id": wa_id})
     if doc and doc.get("last_inbound_at"):
@@ -153,14 +134,14 @@ def contact(ms: MongoStore, wa_id: str) -> dict[str, Any] | None:
 
 
 # ---- chat logs --------------------------------------------------------------------------------
-@_mapped
+@store_call
 def insert_chat_logs(ms: MongoStore, docs: list[dict[str, Any]]) -> None:
     if docs:
         ms.chat_logs.insert_many(docs, ordered=False)
 
 
 # ---- outbox -----------------------------------------------------------------------------------
-@_mapped
+@store_call
 def claim_due(ms: MongoStore, now: datetime, claim_until: datetime, token: str,
               entry_id: str | None = None) -> dict[str, Any] | None:
     """Atomically take one due entry (or one whose claim expired); None when nothing is due.
@@ -182,7 +163,7 @@ def claim_due(ms: MongoStore, now: datetime, claim_until: datetime, token: str,
     return doc  # as it was before the claim: its status says why it was due
 
 
-@_mapped
+@store_call
 def finish_claim(ms: MongoStore, entry_id: str, token: str, set_fields: dict[str, Any],
                  inc_attempts: bool = True) -> bool:
     """Record an attempt's outcome, only while the claim is still ours.
@@ -203,12 +184,12 @@ def finish_claim(ms: MongoStore, entry_id: str, token: str, set_fields: dict[str
     return res.modified_count == 1
 
 
-@_mapped
+@store_call
 def mark_sending(ms: MongoStore, entry_id: str, token: str, set_fields: dict[str, Any]) -> None:
     ms.outbox.update_one({"_id": entry_id, "claimed_by": token}, {"$set": set_fields})
 
 
-@_mapped
+@store_call
 def status_by_provider_id(ms: MongoStore, ids: list[str], status: OutboxStatus, at: datetime,
                           error: str | None = None) -> int:
     """Move the entry sent with one of these provider ids forward; returns how many changed."""
@@ -225,7 +206,7 @@ def status_by_provider_id(ms: MongoStore, ids: list[str], status: OutboxStatus, 
     return int(res.modified_count)
 
 
-@_mapped
+@store_call
 def enqueue_one(ms: MongoStore, doc: dict[str, Any]) -> bool:
     """Insert one outbox entry unless its dedupe_key exists; True when it is new."""
     res = ms.outbox.update_one({"dedupe_key": doc["dedupe_key"]}, {"$setOnInsert": doc},
@@ -233,19 +214,19 @@ def enqueue_one(ms: MongoStore, doc: dict[str, Any]) -> bool:
     return res.upserted_id is not None
 
 
-@_mapped
+@store_call
 def get_outbox_by_key(ms: MongoStore, dedupe_key: str) -> dict[str, Any] | None:
     doc: dict[str, Any] | None = ms.outbox.find_one({"dedupe_key": dedupe_key})
     return doc
 
 
-@_mapped
+@store_call
 def get_outbox(ms: MongoStore, entry_id: str) -> dict[str, Any] | None:
     doc: dict[str, Any] | None = ms.outbox.find_one({"_id": entry_id})
     return doc
 
 
-@_mapped
+@store_call
 def latest_reminder(ms: MongoStore, wa_id: str) -> dict[str, Any] | None:
     """The newest appointment reminder WhatsApp accepted for this number."""
     doc: dict[str, Any] | None = ms.outbox.find_one(

@@ -16,17 +16,13 @@ outbox dedupe key `appointment_reminder:<booking>:<kind>` keeps a re-claimed one
 
 from __future__ import annotations
 
-import functools
-from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any, ParamSpec, TypeVar
 
 from pymongo import ASCENDING, ReturnDocument
-from pymongo.errors import PyMongoError
 
-from booking.errors import StoreUnavailable
 from booking.models import Booking, BookingStatus, User
-from booking.store import MongoStore, Store
+from booking.store import MongoStore, Store, store_call
 
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -38,20 +34,6 @@ SKIPPED = "skipped"
 _PROJECTION = {"history": 0}
 
 
-def _guarded(fn: Callable[P, T]) -> Callable[P, T]:
-    """Serialise on the store's guard (mongomock) and map driver errors to StoreUnavailable."""
-
-    @functools.wraps(fn)
-    def wrapper(*args: P.args, **kwargs: P.kwargs) -> T:
-        store = args[0]
-        assert isinstance(store, MongoStore)
-        with store.guarded():
-            try:
-                return fn(*args, **kwargs)
-            except PyMongoError as exc:
-                raise StoreUnavailable(f"database error: {type(exc).__name__}") from exc
-
-    return wrapper
 
 
 def _field(kind: str, name: str = "") -> str:
@@ -88,13 +70,13 @@ def sweep_query(kind: str, *, after: datetime, until: datetime, now: datetime
             **_unclaimed(kind, now)}
 
 
-@_guarded
+@store_call
 def ensure_indexes(store: MongoStore, kinds: list[str]) -> list[str]:
     """Declare the sweep index of each configured kind (idempotent); returns their names."""
     return [store.bookings.create_index(index_keys(k), name=index_name(k)) for k in kinds]
 
 
-@_guarded
+@store_call
 def find_due(store: MongoStore, kind: str, *, after: datetime, until: datetime,
              now: datetime, limit: int) -> list[Booking]:
     query = sweep_query(kind, after=after, until=until, now=now)
@@ -126,7 +108,7 @@ def _claim_one(store: MongoStore, booking_id: str, kind: str, *, token: str, now
     return Booking.model_validate(_from(doc)) if doc else None
 
 
-@_guarded
+@store_call
 def claim(store: MongoStore, booking_id: str, kind: str, *, token: str, now: datetime,
           ttl: timedelta) -> Booking | None:
     """Atomically claim reminder `kind` of one booking; None if another instance holds it,
@@ -145,7 +127,7 @@ def claim_many(store: MongoStore, booking_ids: list[str], kind: str, *, token: s
     return won
 
 
-@_guarded
+@store_call
 def mark_sent(store: MongoStore, booking_ids: list[str], kind: str, *, token: str,
               now: datetime, late: bool) -> int:
     """Close our own claims (the token matches) as sent; returns how many."""
@@ -159,7 +141,7 @@ def mark_sent(store: MongoStore, booking_ids: list[str], kind: str, *, token: st
     return int(res.modified_count)
 
 
-@_guarded
+@store_call
 def mark_skipped(store: MongoStore, booking_ids: list[str], kind: str, *, reason: str,
                  now: datetime, token: str | None = None) -> int:
     """Record a deliberate skip of open (or our own claimed) reminders; returns how many
@@ -176,14 +158,14 @@ def mark_skipped(store: MongoStore, booking_ids: list[str], kind: str, *, reason
     return int(res.modified_count)
 
 
-@_guarded
+@store_call
 def reminder_state(store: MongoStore, booking_id: str, kind: str) -> dict[str, Any] | None:
     doc = store.bookings.find_one({"_id": booking_id}, {_field(kind): 1})
     state = ((doc or {}).get("reminders") or {}).get(kind)
     return dict(state) if state else None
 
 
-@_guarded
+@store_call
 def users_by_id(store: MongoStore, user_ids: list[str]) -> dict[str, User]:
     ids = sorted(set(user_ids))
     return {d["_id"]: User.model_validate(_from(d))

@@ -10,6 +10,7 @@ from aiohttp import web
 
 from app.context import PRESET_STORE, core_ctx
 from app.keys import COMPONENTS, SETTINGS
+from app.logsafety import install_filters
 from app.settings import Settings, load_settings
 from booking.store import MongoStore
 
@@ -21,6 +22,7 @@ async def health(request: web.Request) -> web.Response:
 
 
 def create_app(settings: Settings, *, store: MongoStore | None = None) -> web.Application:
+    install_filters()  # secrets in query strings never reach a log line
     app = web.Application(client_max_size=256 * 1024)
     app[SETTINGS] = settings
     app[COMPONENTS] = {}
@@ -55,7 +57,7 @@ def main(argv: list[str] | None = None) -> None:
     settings = load_settings(**overrides)
     configure_logging(settings.log_level)
     log.info("starting roles=%s embedded=%s", settings.roles, settings.embedded)
-    from api.accesslog import RedactingAccessLogger
+    from app.logsafety import RedactingAccessLogger
 
     web.run_app(create_app(settings), host=settings.app_host, port=settings.app_port,
                 print=None, access_log_class=RedactingAccessLogger)

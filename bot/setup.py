@@ -12,7 +12,6 @@ from aiohttp import web
 
 from app.keys import COMPONENTS, COORDINATOR, SERVICE, SETTINGS, STORE
 from booking.store_chat import ChatStore
-from bot import redact
 from bot.choices import Choices
 from bot.dispatcher import (
     CLOSERS,
@@ -63,7 +62,6 @@ async def _manual(request: web.Request) -> web.StreamResponse:
 
 
 def setup(app: web.Application) -> None:
-    redact.install()
     app.router.add_post(WEBHOOK_PATH, _webhook)
     app.router.add_post(SEND_PATH, admin_only(_manual))
     app.cleanup_ctx.append(bot_ctx)

@@ -28,6 +28,8 @@ import time
 import urllib.request
 from pathlib import Path
 
+from bot.retrain.rasa_proc import rasa_env  # one definition of Rasa's quiet, seeded env
+
 ROOT = Path(__file__).resolve().parent.parent
 RASA = ROOT / ".venv-rasa" / "bin" / "rasa"
 MODELS = ROOT / "models"
@@ -42,14 +44,6 @@ BENCH_MESSAGES = (
     "batalin booking saya", "klinik buka jam berapa", "I want to see a pediatrician in Bali",
     "yang jam 10 aja", "ganti jadwal ke jumat", "makasih ya", "bisa pakai bpjs?",
 )
-
-
-def rasa_env() -> dict[str, str]:
-    env = dict(os.environ)
-    env.update({"TF_CPP_MIN_LOG_LEVEL": "2", "SQLALCHEMY_SILENCE_UBER_WARNING": "1",
-                "PYTHONHASHSEED": "0", "RASA_TELEMETRY_ENABLED": "false",
-                "PYTHONWARNINGS": "ignore"})
-    return env
 
 
 def input_files() -> list[Path]:

@@ -6,8 +6,8 @@ import json
 
 import pytest
 
-from api.accesslog import redact
 from api.errors import response_for
+from app.logsafety import redact
 from booking import errors
 
 

@@ -35,7 +35,6 @@ from __future__ import annotations
 
 import contextlib
 import json
-import os
 import socket
 import subprocess
 import sys
@@ -49,6 +48,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
+from bot.retrain.rasa_proc import rasa_env
 
 ROOT = Path(__file__).resolve().parents[2]
 RASA = ROOT / ".venv-rasa" / "bin" / "rasa"
@@ -69,13 +70,6 @@ def ensure_model() -> Path:
     if proc.returncode != 0:
         raise RuntimeError(f"scripts/rasa_model.py ensure failed:\n{proc.stderr[-3000:]}")
     return Path(proc.stdout.strip().splitlines()[-1])
-
-
-def _rasa_env() -> dict[str, str]:
-    env = dict(os.environ)
-    env.update({"TF_CPP_MIN_LOG_LEVEL": "2", "SQLALCHEMY_SILENCE_UBER_WARNING": "1",
-                "RASA_TELEMETRY_ENABLED": "false", "PYTHONWARNINGS": "ignore"})
-    return env
 
 
 def _http(method: str, url: str, payload: Any = None, timeout: float = 30.0) -> Any:
@@ -154,7 +148,7 @@ def start_rasa(model: Path, action_url: str | None = None, *, port: int | None =
            "--interface", "127.0.0.1"]
     started = time.monotonic()
     with log_path.open("wb") as log:
-        process = subprocess.Popen(cmd, cwd=ROOT, env=_rasa_env(),  # noqa: S603
+        process = subprocess.Popen(cmd, cwd=ROOT, env=rasa_env(),  # noqa: S603
                                    stdout=log, stderr=subprocess.STDOUT)
     server = RasaServer(port, process, workdir, log_path, action_url, _tmp=tmp)
     try:

@@ -27,15 +27,16 @@ from booking.locks import Coordinator
 from booking.models import BookingStatus, Doctor
 from booking.service import Booked, BookingService
 from booking.store import MongoStore, Store
+from bot.retrain.rasa_proc import rasa_env
 from tests.conftest import REDIS_TEST_URL
-from tests.rasa.server import RASA, RasaServer, _rasa_env
+from tests.rasa.server import RASA, RasaServer
 
 pytestmark = [pytest.mark.rasa, pytest.mark.timeout(1500)]
 ROOT = Path(__file__).resolve().parents[2]
 
 
 def run_rasa(*args: str, timeout: float = 900) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([str(RASA), *args], cwd=ROOT, env=_rasa_env(), capture_output=True,
+    return subprocess.run([str(RASA), *args], cwd=ROOT, env=rasa_env(), capture_output=True,
                           text=True, timeout=timeout, check=False)
 
 

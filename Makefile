@@ -46,8 +46,9 @@ lint: install ## ruff + mypy
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/mypy booking app api bot scheduler actions
 
-bench: install ## benchmarks; figures go to docs/benchmarks.md
+bench: install ## core + API benchmarks; figures in docs/benchmarks.md (others listed there)
 	$(PY) -m bench.core
+	$(PY) -m bench.api
 
 clean: ## remove environments and build output
 	rm -rf $(VENV) $(RASA_VENV) models .pytest_cache

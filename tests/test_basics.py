@@ -122,3 +122,14 @@ def test_embedded_default_detection(monkeypatch: pytest.MonkeyPatch, env: dict[s
     settings = Settings()
     assert settings.embedded is embedded
     assert settings.demo_data is demo
+
+
+def test_readme_configuration_table_is_current() -> None:
+    """The README lists every variable, as generated from Settings (python -m app.settings)."""
+    from pathlib import Path
+
+    from app.settings import markdown_table
+
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
+    table = readme.split("<!-- settings-table -->\n")[1].split("<!-- /settings-table -->")[0]
+    assert table.strip() == markdown_table().strip()

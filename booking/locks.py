@@ -135,6 +135,9 @@ class Coordinator:
                     await self.redis.eval(_RELEASE, 1, key, token)
                 except _REDIS_DOWN as exc:
                     self._down(exc)  # the TTL frees it
+                except redis_errors.RedisError:
+                    # the work under the lock is done; the TTL frees the key
+                    log.exception("could not release lock %s", key)
 
     def slot_lock(self, doctor_id: str, start: datetime) -> Any:
         return self.lock(self.ns + SLOT_LOCK_PREFIX + _slot_id(doctor_id, start))

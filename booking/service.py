@@ -205,7 +205,11 @@ class BookingService:
         self._check_slot_rules(doctor, start)
         end = start + timedelta(minutes=doctor.slot_minutes)
         # Fast path for the crowd that lost already: no lock needed to see a booked slot.
-        if await self.store.slot_is_taken(slot_key(doctor_id, start)):
+        key = slot_key(doctor_id, start)
+        holder = await self.store.slot_holder(key)
+        if holder == patient_id:  # a retried confirmation: the booking already exists
+            return await self._replay(key, doctor)
+        if holder is not None:
             return await self._taken(doctor, start, patient_id, "taken")
         result: Booked | str = "busy"
         async with self.coord.patient_lock(patient_id) as patient_locked, \
@@ -215,10 +219,19 @@ class BookingService:
                                                  idempotency_key, actor)
         # Alternatives are computed after the locks are released: losers never hold them up.
         if isinstance(result, str):
+            if result == "taken" and await self.store.slot_holder(key) == patient_id:
+                return await self._replay(key, doctor)
             return await self._taken(doctor, start, patient_id, result)
         await self.coord.release_hold(doctor_id, start, patient_id)
         await self._emit(result.booking)
         return result
+
+    async def _replay(self, key: str, doctor: Doctor) -> Booked:
+        """The patient already holds this slot (a retried request): answer with that booking."""
+        existing: Booking | None = await self.store.find_booking(slot_key=key)
+        if existing is None:  # cancelled in between: vanishingly rare, say so plainly
+            raise InvalidTransition("the booking changed meanwhile; please try again")
+        return Booked(existing, doctor, replayed=True)
 
     async def _taken(self, doctor: Doctor, start: datetime, patient_id: str | None,
                      reason: str) -> SlotTaken:

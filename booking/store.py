@@ -301,8 +301,10 @@ class MongoStore:
         return "ref"
 
     @store_call
-    def slot_is_taken(self, key: str) -> bool:
-        return self.bookings.find_one({"slot_key": _literal(key)}, {"_id": 1}) is not None
+    def slot_holder(self, key: str) -> str | None:
+        """Patient id of the active booking of this slot, if any."""
+        doc = self.bookings.find_one({"slot_key": _literal(key)}, {"patient_id": 1})
+        return doc["patient_id"] if doc else None
 
     @store_call
     def get_booking(self, booking_id: str) -> Booking:
@@ -312,10 +314,12 @@ class MongoStore:
         return Booking.model_validate(doc)
 
     @store_call
-    def find_booking(self, *, ref: str | None = None, idempotency_key: str | None = None
-                     ) -> Booking | None:
+    def find_booking(self, *, ref: str | None = None, idempotency_key: str | None = None,
+                     slot_key: str | None = None) -> Booking | None:
         if ref is not None:
             doc = self.bookings.find_one({"ref": _literal(ref)})
+        elif slot_key is not None:
+            doc = self.bookings.find_one({"slot_key": _literal(slot_key)})
         elif idempotency_key is not None:
             doc = self.bookings.find_one({"idempotency_key": _literal(idempotency_key)})
         else:

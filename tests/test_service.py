@@ -253,3 +253,15 @@ async def test_flush_pending_outbox_recovers_a_crash(service: BookingService, cl
     assert await service.flush_pending_outbox() == 1
     assert await service.flush_pending_outbox() == 0
     assert sync_store.outbox.count_documents({"booking_id": booking.id}) == 1
+
+
+async def test_retried_confirmation_by_the_same_patient_returns_the_booking(
+        service: BookingService, sync_store: MongoStore, doctor: Doctor,
+        patients: list[User]) -> None:
+    first = await book_ok(service, patients[0], doctor, wib(8, 9))
+    again = await service.book(patients[0].id, doctor.id, wib(8, 9))
+    assert isinstance(again, Booked) and again.replayed
+    assert again.booking.id == first.id
+    assert sync_store.bookings.count_documents({}) == 1
+    other = await service.book(patients[1].id, doctor.id, wib(8, 9))
+    assert isinstance(other, SlotTaken)

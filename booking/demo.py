@@ -95,6 +95,17 @@ DOCTORS: list[tuple[str, str, str, int]] = [
     ("Jayapura", "internal_medicine", "dr. Maria Rumbiak, Sp.PD", 375_000),
     ("Jayapura", "pediatrics", "dr. Elisabeth Kogoya, Sp.A", 325_000),
     ("Jayapura", "pulmonology", "dr. Petrus Yoku, Sp.P", 400_000),
+    # every city has a GP, a paediatrician and a dentist: what patients ask for most
+    ("Bandung", "dentistry", "drg. Wulan Purnama", 275_000),
+    ("Semarang", "pediatrics", "dr. Anita Kusuma, Sp.A", 300_000),
+    ("Yogyakarta", "dentistry", "drg. Satrio Wibisono", 250_000),
+    ("Surabaya", "pediatrics", "dr. Lukas Halim, Sp.A", 325_000),
+    ("Surabaya", "dentistry", "drg. Citra Ayuningtyas", 275_000),
+    ("Medan", "pediatrics", "dr. Rosmawati Lubis, Sp.A", 300_000),
+    ("Denpasar", "dentistry", "drg. Putu Ayu Lestari", 300_000),
+    ("Makassar", "pediatrics", "dr. Muhammad Idris, Sp.A", 300_000),
+    ("Makassar", "dentistry", "drg. Rahmawati Said", 250_000),
+    ("Jayapura", "dentistry", "drg. Yakobus Mandowen", 275_000),
 ]
 
 FIRST_NAMES = ["Ahmad", "Siti", "Dian", "Rizky", "Nur", "Agus", "Putri", "Eka", "Fajar", "Lestari",

@@ -133,3 +133,17 @@ def test_readme_configuration_table_is_current() -> None:
     readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
     table = readme.split("<!-- settings-table -->\n")[1].split("<!-- /settings-table -->")[0]
     assert table.strip() == markdown_table().strip()
+
+
+def test_demo_network_covers_common_requests() -> None:
+    from datetime import date
+
+    from booking.demo import build_doctors
+
+    doctors = build_doctors(date(2026, 12, 7))
+    assert len(doctors) >= 40
+    assert len({d.specialty for d in doctors}) >= 12
+    assert {d.timezone for d in doctors} == {"Asia/Jakarta", "Asia/Makassar", "Asia/Jayapura"}
+    for city in {d.city for d in doctors}:
+        assert {"general", "pediatrics", "dentistry"} <= {d.specialty for d in doctors
+                                                          if d.city == city}, city

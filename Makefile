@@ -44,7 +44,7 @@ test: model ## run the whole test suite (trains the NLU model first if stale)
 
 lint: install ## ruff + mypy
 	$(VENV)/bin/ruff check .
-	$(VENV)/bin/mypy booking app api bot scheduler actions
+	$(VENV)/bin/mypy booking app api bot scheduler actions analytics sandbox
 
 bench: install ## core + API benchmarks; figures in docs/benchmarks.md (others listed there)
 	$(PY) -m bench.core

@@ -73,7 +73,6 @@ async def bot_ctx(app: web.Application) -> AsyncIterator[None]:
     coordinator = app[COORDINATOR]
     chat = ChatStore(app[STORE])
     await chat.ensure_indexes()
-    session = aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=256))
     sandbox = None
     url = settings.wati_api_url
     if url is None:
@@ -93,6 +92,8 @@ async def bot_ctx(app: web.Application) -> AsyncIterator[None]:
         url = sandbox.url
         app[COMPONENTS][SANDBOX_URL] = url
         log.info("no WATI_API_URL: local Wati sandbox started; chat with the bot at %s/", url)
+    # opened only once nothing above can fail, so a failed start leaks no session
+    session = aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=256))
     wati = WatiClient(session, url, settings.wati_api_token.get_secret_value(),
                       version=settings.wati_api_version)
     rasa = RasaBridge(session, settings.rasa_url)
@@ -109,9 +110,9 @@ async def bot_ctx(app: web.Application) -> AsyncIterator[None]:
         dispatcher=dispatcher,
         webhook=WebhookHandler(inbox, settings.wati_webhook_token.get_secret_value()),
         manual=ManualSend(chat, dispatcher), sandbox=sandbox)
-    await inbox.recover()
-    inbox.start()
     try:
+        await inbox.recover()
+        inbox.start()
         yield
     finally:
         await inbox.stop()

@@ -84,9 +84,10 @@ def _entity_report(out: Path) -> dict[str, Any] | None:
     reports = sorted(p for p in out.glob("*_report.json")
                      if p.name not in ("intent_report.json", "response_selection_report.json"))
     preferred = [p for p in reports if p.name == "DIETClassifier_report.json"]
-    chosen = (preferred or reports or [None])[0]
-    if chosen is None:
+    candidates = preferred or reports
+    if not candidates:
         return None
+    chosen = candidates[0]
     data: dict[str, Any] = json.loads(chosen.read_text())
     return data
 

@@ -65,7 +65,8 @@ def render(info: RunInfo, before: Evaluation | None, after: Evaluation, verdict:
     for name in names:
         b = before.per_intent.get(name) if before else None
         a = after.per_intent.get(name)
-        support = (a or b).support if (a or b) else 0
+        either = a or b
+        support = either.support if either is not None else 0
         lines.append(
             f"| {name} | {support} | {_f(b.precision if b else None)} | "
             f"{_f(b.recall if b else None)} | {_f(b.f1 if b else None)} | "

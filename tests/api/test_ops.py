@@ -36,7 +36,7 @@ async def test_ready_reports_each_component(api: Api) -> None:
                                           "detail": "ClientConnectorError"}
 
 
-@pytest.mark.parametrize("settings_overrides", [{"roles": "api,bot"}])
+@pytest.mark.parametrize("settings_overrides", [{"roles": "api,bot", "wati_sandbox_port": 0}])
 async def test_ready_needs_rasa_for_the_bot_role(api: Api) -> None:
     resp = await api.client.get("/ready")
     assert resp.status == 503

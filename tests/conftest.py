@@ -67,7 +67,8 @@ def redis_namespace() -> str:
     return f"test:{uuid.uuid4().hex[:12]}:"
 
 
-async def _drop_namespace(url: str, namespace: str) -> None:
+async def drop_namespace(namespace: str, url: str = REDIS_TEST_URL) -> None:
+    """Delete every key of a test's Redis namespace."""
     client = Redis.from_url(url)
     try:
         keys = [k async for k in client.scan_iter(match=namespace + "*", count=500)]
@@ -84,7 +85,7 @@ async def coordinator(redis_namespace: str) -> AsyncIterator[Coordinator]:
     coord = Coordinator(client, hold_seconds=300, namespace=redis_namespace)
     yield coord
     await client.aclose()
-    await _drop_namespace(REDIS_TEST_URL, redis_namespace)
+    await drop_namespace(redis_namespace)
 
 
 @pytest.fixture

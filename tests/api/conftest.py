@@ -13,7 +13,6 @@ from typing import Any
 
 import pytest
 from aiohttp.test_utils import TestClient
-from redis.asyncio import Redis
 
 from api.auth import issue_tokens
 from app.main import create_app
@@ -21,7 +20,7 @@ from app.settings import Settings
 from booking.models import Doctor, Role, User
 from booking.passwords import hash_password
 from booking.store import MongoStore
-from tests.conftest import REDIS_TEST_URL, make_doctor
+from tests.conftest import REDIS_TEST_URL, drop_namespace, make_doctor
 
 PASSWORD = "rahasia-123"
 JWT_SECRET = "test-secret-for-the-api-0123456789abcdef"
@@ -70,16 +69,6 @@ def seed_store(sync_store: MongoStore, password_hash: str) -> Seed:
     for user in users.values():
         sync_store.insert_user(user)
     return Seed(doctor=doctor, doctor2=doctor2, **users)
-
-
-async def drop_namespace(namespace: str) -> None:
-    client = Redis.from_url(REDIS_TEST_URL)
-    try:
-        keys = [k async for k in client.scan_iter(match=namespace + "*", count=500)]
-        if keys:
-            await client.delete(*keys)
-    finally:
-        await client.aclose()
 
 
 @pytest.fixture

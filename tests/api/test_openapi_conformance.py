@@ -76,7 +76,7 @@ def live(sync_store: MongoStore, password_hash: str, redis_namespace: str
                           + issue_tokens(settings, user)["access_token"]}
                    for role, user in (("admin", seed.admin), ("patient", seed.patient))}
         yield f"http://127.0.0.1:{server.port}", seed, headers
-    from tests.api.conftest import drop_namespace
+    from tests.conftest import drop_namespace
 
     asyncio.run(drop_namespace(redis_namespace))
 

@@ -23,7 +23,7 @@ from app.settings import Settings
 from booking.store import MongoStore
 from bot.setup import BotRuntime
 from sandbox import WatiSandbox
-from tests.conftest import REDIS_TEST_URL, _drop_namespace
+from tests.conftest import REDIS_TEST_URL, drop_namespace
 
 HOOK_TOKEN = "test-hook-secret-123"
 API_TOKEN = "test-wati-token"
@@ -156,7 +156,7 @@ def smtp() -> Iterator[Smtp]:
 @pytest.fixture
 async def redis_ns(redis_namespace: str) -> AsyncIterator[str]:
     yield redis_namespace
-    await _drop_namespace(REDIS_TEST_URL, redis_namespace)
+    await drop_namespace(redis_namespace)
 
 
 def bot_settings(*, sandbox: WatiSandbox | None, rasa_url: str, namespace: str,

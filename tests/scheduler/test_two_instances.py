@@ -17,7 +17,7 @@ from booking.service import BookingService, Policy
 from booking.store import MongoStore, Store
 from booking.store_reminders import reminder_state
 from scheduler.jobs import Jobs, SweepReport
-from tests.conftest import REDIS_TEST_URL, Clock, _drop_namespace
+from tests.conftest import REDIS_TEST_URL, Clock, drop_namespace
 from tests.scheduler.conftest import START, make_booking, reminder_docs, scheduler_settings
 
 BOOKINGS = 300
@@ -68,7 +68,7 @@ def _race(sync_store: MongoStore, clocks: list[Clock], batches: list[int]
         thread.start()
     for thread in threads:
         thread.join(90)
-    asyncio.run(_drop_namespace(REDIS_TEST_URL, namespace))
+    asyncio.run(drop_namespace(namespace))
     assert not errors, errors
     assert not any(t.is_alive() for t in threads)
     return results

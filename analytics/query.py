@@ -10,6 +10,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from booking.models import check_timezone
+
 DEFAULT_TZ = "Asia/Jakarta"
 DEFAULT_DAYS = 30
 MAX_DAYS = 366
@@ -43,11 +45,7 @@ class AnalyticsQuery(BaseModel):
     @field_validator("tz")
     @classmethod
     def _tz(cls, v: str) -> str:
-        try:
-            ZoneInfo(v)
-        except (ZoneInfoNotFoundError, ValueError) as exc:
-            raise ValueError(f"unknown IANA time zone {v!r}") from exc
-        return v
+        return check_timezone(v)
 
     @field_validator("city", "specialty", "doctor_id", mode="before")
     @classmethod

@@ -8,7 +8,7 @@ RASA := $(RASA_VENV)/bin/rasa
 PY311 ?= $(shell command -v python3.11 2>/dev/null || ls -d $$HOME/.pyenv/versions/3.11*/bin/python3.11 2>/dev/null | tail -1)
 PY310 ?= $(shell (python3.10 -c 'import sys' >/dev/null 2>&1 && command -v python3.10) || ls -d $$HOME/.pyenv/versions/3.10*/bin/python3.10 2>/dev/null | tail -1)
 
-.PHONY: help install run test lint bench model clean
+.PHONY: help install run test lint bench bench-analytics model clean
 
 help: ## list targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
@@ -49,6 +49,9 @@ lint: install ## ruff + mypy
 bench: install ## core + API benchmarks; figures in docs/benchmarks.md (others listed there)
 	$(PY) -m bench.core
 	$(PY) -m bench.api
+
+bench-analytics: install ## full metrics call at 100,000 bookings / 500,000 messages (~3 min)
+	$(PY) -m bench.analytics --parts --last30
 
 clean: ## remove environments and build output
 	rm -rf $(VENV) $(RASA_VENV) models .pytest_cache

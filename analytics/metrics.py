@@ -69,7 +69,8 @@ METRICS: tuple[Metric, ...] = (
            SCOPE_CLINIC),
     Metric("bot_response_time", "Bot response time",
            "Time from receiving a patient's message to Wati accepting the reply (p50, p95).",
-           "nearest-rank p50/p95 of latency_ms over outbound chat_logs in range", "ms",
+           "nearest-rank p50/p95 of latency_ms (whole ms) over outbound chat_logs in range",
+           "ms",
            SCOPE_CLINIC),
     Metric("nlu_fallback_rate", "NLU fallback rate",
            "Share of patient messages the assistant did not understand.",
@@ -86,7 +87,8 @@ METRICS: tuple[Metric, ...] = (
     Metric("reminder_outcomes", "Reminder outcomes",
            "Appointment reminders by their current delivery status.",
            "outbox entries of kind appointment_reminder created in range, by status "
-           "(sending counts as pending)", "reminders", SCOPE_CLINIC),
+           "(sending counts as pending); filtered by the doctor_id the entry carries",
+           "reminders", SCOPE_BOOKINGS),
     Metric("per_doctor", "Per doctor",
            "Appointments, cancellations, reschedules and no-shows per doctor.",
            "the appointment rates above grouped by doctor_id", "appointments", SCOPE_BOOKINGS),
@@ -94,7 +96,8 @@ METRICS: tuple[Metric, ...] = (
 METRIC_BY_NAME: dict[str, Metric] = {m.name: m for m in METRICS}
 
 SOURCES = ("whatsapp", "web", "mobile", "admin")
-REMINDER_STATUSES = ("pending", "sent", "delivered", "read", "failed", "emailed", "dead")
+REMINDER_STATUSES = ("pending", "sent", "delivered", "read", "failed", "emailed", "dead",
+                     "skipped")
 WEEKDAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 TOP_INTENTS = 10
 

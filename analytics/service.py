@@ -50,26 +50,21 @@ class AnalyticsService:
         start, end, tz = query.utc_start, query.utc_end, query.tz
         doctor_ids = await run(q.doctor_ids_for, sync, city=query.city,
                                specialty=query.specialty, doctor_id=query.doctor_id)
-        new_rows, appts, chat, conversion, reminder_counts = await asyncio.gather(
-            run(q.new_bookings_by_day, sync, start, end, tz, doctor_ids),
+        new, appts, chat, wa_users, reminder_counts, directory = await asyncio.gather(
+            run(q.new_booking_facets, sync, start, end, tz, doctor_ids),
             run(q.appointment_facets, sync, start, end, tz, doctor_ids),
             run(q.chat_facets, sync, start, end, tz, TOP_INTENTS),
-            run(q.conversion_counts, sync, start, end, doctor_ids),
-            run(q.reminder_status_counts, sync, start, end))
-        days = query.days()
-        daily = shaping.daily_by_source(new_rows, days)
-        new_total = daily["total"]
-        replies = int(chat["replies"][0]["n"]) if chat["replies"] else 0
-        ranks = [nearest_rank(replies, 0.5), nearest_rank(replies, 0.95)] if replies else []
-        lead_ms, latencies = await asyncio.gather(
-            _at_rank(run, q.lead_time_ms_at, sync, start, end, doctor_ids, n=new_total, p=0.5),
-            run(q.latencies_ms_at, sync, start, end, ranks))
-        p50, p95 = latencies if latencies else (None, None)
-        info, directory = await asyncio.gather(
-            run(q.doctor_info, sync, [r["_id"] for r in appts["by_doctor"]]),
+            run(q.whatsapp_users, sync),
+            run(q.reminder_status_counts, sync, start, end, doctor_ids),
             run(q.doctor_directory, sync))
+        days = query.days()
+        daily = shaping.daily_by_source(new["by_day"], days)
+        new_total = daily["total"]
+        # The median needs the count first; it is the only second pass (a top-k sort).
+        lead_ms, info = await asyncio.gather(
+            _at_rank(run, q.lead_time_ms_at, sync, start, end, doctor_ids, n=new_total, p=0.5),
+            run(q.doctor_info, sync, [r["_id"] for r in appts["by_doctor"]]))
         overall = shaping.overall(appts["by_doctor"])
-        chatted, booked = conversion
         values: dict[str, Any] = {
             "bookings_per_day": daily,
             "bookings_per_week": shaping.weekly_from_daily(daily),
@@ -94,11 +89,10 @@ class AnalyticsService:
             "busiest_weekdays": shaping.weekdays(appts["by_weekday"]),
             "busiest_hours": shaping.hours(appts["by_hour"]),
             "messages_per_day": shaping.messages_daily(chat["by_day"], days),
-            "bot_response_time": {"replies": replies, "p50_ms": p50, "p95_ms": p95},
+            "bot_response_time": shaping.response_time(chat["latency"]),
             "nlu_fallback_rate": shaping.fallback(chat["inbound"]),
             "top_intents": shaping.top_intents(chat["intents"], chat["inbound"]),
-            "conversion": {"chatted": chatted, "booked": booked,
-                           "rate": None if not chatted else round(booked / chatted, 4)},
+            "conversion": shaping.conversion(chat["senders"], new["patients"], wa_users),
             "reminder_outcomes": shaping.reminders(reminder_counts),
             "per_doctor": shaping.per_doctor(appts["by_doctor"], info),
         }

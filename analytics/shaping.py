@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from datetime import date
 from typing import Any
 
-from analytics.metrics import REMINDER_STATUSES, SOURCES, WEEKDAY_NAMES, rate
+from analytics.metrics import REMINDER_STATUSES, SOURCES, WEEKDAY_NAMES, nearest_rank, rate
 
 
 def _day_of(key: dict[str, Any]) -> date:
@@ -142,3 +142,35 @@ def reminders(counts: dict[str, int]) -> dict[str, int]:
         out[key] = out.get(key, 0) + int(n)
     out["total"] = sum(out.values())
     return out
+
+
+def response_time(histogram: Iterable[dict[str, Any]]) -> dict[str, Any]:
+    """Nearest-rank p50/p95 from a histogram of whole-ms reply latencies ([{_id: ms, n}]):
+    exact at millisecond resolution, without sorting every reply."""
+    buckets = sorted((float(r["_id"]), int(r["n"])) for r in histogram if r["_id"] is not None)
+    replies = sum(n for _, n in buckets)
+    if not replies:
+        return {"replies": 0, "p50_ms": None, "p95_ms": None}
+    return {"replies": replies, "p50_ms": _value_at_rank(buckets, nearest_rank(replies, 0.5)),
+            "p95_ms": _value_at_rank(buckets, nearest_rank(replies, 0.95))}
+
+
+def _value_at_rank(buckets: list[tuple[float, int]], index: int) -> float:
+    """The value at 0-based `index` of the sorted values the (value, count) pairs stand for."""
+    seen = 0
+    for value, n in buckets:
+        seen += n
+        if index < seen:
+            return value
+    raise IndexError(index)
+
+
+def conversion(senders: Iterable[dict[str, Any]], patients: Iterable[dict[str, Any]],
+               wa_users: dict[str, str]) -> dict[str, Any]:
+    """Patients who wrote in the range (distinct senders) and, of those, how many booked:
+    a sender counts as booked when their WhatsApp number belongs to a user with a new
+    booking in the range."""
+    chatted = {r["_id"] for r in senders if r["_id"]}
+    booked_users = {r["_id"] for r in patients}
+    booked = sum(1 for wa in chatted if wa_users.get(wa) in booked_users)
+    return {"chatted": len(chatted), "booked": booked, "rate": rate(booked, len(chatted))}

@@ -13,7 +13,7 @@ from typing import Any
 from pydantic import Field
 
 from booking.catalog import specialty_label
-from booking.models import Booking, Doctor, Model, User, new_id
+from booking.models import Booking, Doctor, Model, User, as_utc, new_id
 
 
 class OutboxStatus(StrEnum):
@@ -25,6 +25,7 @@ class OutboxStatus(StrEnum):
     failed = "failed"          # WhatsApp said it failed; email fallback follows
     emailed = "emailed"        # delivered through the email fallback
     dead = "dead"              # nothing could deliver it: visible to staff, never silent
+    skipped = "skipped"        # not sent on purpose: the booking it was about changed
 
 
 class Kind(StrEnum):
@@ -43,6 +44,7 @@ class OutboxEntry(Model):
     kind: Kind
     dedupe_key: str
     booking_id: str | None = None
+    doctor_id: str | None = None    # the booking's doctor: analytics filters reminders by it
     to: str | None = None           # WhatsApp number (E.164 digits)
     email: str | None = None        # fallback address
     language: str = "id"
@@ -144,5 +146,22 @@ def entries_for(kind: Kind, booking: Booking, doctor: Doctor, patient: User,
     if not to and not email:
         return []
     return [OutboxEntry(kind=kind, dedupe_key=f"{kind.value}:{booking.id}", booking_id=booking.id,
-                        to=to, email=email, language=lang, template=kind.value, params=params,
+                        doctor_id=booking.doctor_id, to=to, email=email, language=lang,
+                        template=kind.value, params=params,
                         text=render(kind.value, lang, params))]
+
+
+def obsolete_reason(kind: Kind, booking: dict[str, Any] | None, now: datetime) -> str | None:
+    """Why an entry must not go out any more, checked by the dispatcher just before sending:
+    a reminder whose booking was cancelled or moved, or whose appointment has begun, since
+    the reminder was queued (a retry with backoff can wait that long). None: send it."""
+    if kind != Kind.appointment_reminder:
+        return None
+    if booking is None:
+        return "booking not found"
+    status = booking.get("status")
+    if status != "confirmed":
+        return f"booking {status}"
+    if as_utc(booking["start"]) <= now:
+        return "appointment has started"
+    return None

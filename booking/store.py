@@ -121,6 +121,9 @@ class MongoStore:
         if not url or url.startswith(MOCK_SCHEME):
             import mongomock
 
+            from booking import mongomock_cursor
+
+            mongomock_cursor.apply()
             return cls(mongomock.MongoClient(tz_aware=True), db_name or DEFAULT_DB, is_mock=True)
         client: Any = pymongo.MongoClient(url, tz_aware=True, serverSelectionTimeoutMS=3000,
                                           connectTimeoutMS=3000, socketTimeoutMS=10000)

@@ -116,14 +116,19 @@ def _new_bookings_match(start: datetime, end: datetime, doctor_ids: list[str] | 
 
 
 @store_call
-def new_bookings_by_day(store: MongoStore, start: datetime, end: datetime, tz: str,
-                        doctor_ids: list[str] | None) -> list[dict[str, Any]]:
-    """[{_id: {y, m, d, source}, n}] over new bookings (created in range, not reschedules)."""
-    return list(store.bookings.aggregate([
+def new_booking_facets(store: MongoStore, start: datetime, end: datetime, tz: str,
+                       doctor_ids: list[str] | None) -> dict[str, list[dict[str, Any]]]:
+    """New bookings (created in range, not reschedules) in one pass:
+    by_day [{_id: {y, m, d, source}, n}] and patients [{_id: patient_id}] (who booked)."""
+    result = list(store.bookings.aggregate([
         {"$match": _new_bookings_match(start, end, doctor_ids)},
-        {"$group": {"_id": {**_local_day("$created_at", tz), "source": "$source"},
-                    "n": {"$sum": 1}}},
+        {"$facet": {
+            "by_day": [{"$group": {"_id": {**_local_day("$created_at", tz), "source": "$source"},
+                                   "n": {"$sum": 1}}}],
+            "patients": [{"$group": {"_id": "$patient_id"}}],
+        }},
     ]))
+    return result[0] if result else {"by_day": [], "patients": []}
 
 
 def _value_at(collection: Any, match: dict[str, Any], expr: Any, index: int) -> float | None:
@@ -173,7 +178,10 @@ def appointment_facets(store: MongoStore, start: datetime, end: datetime, tz: st
 @store_call
 def chat_facets(store: MongoStore, start: datetime, end: datetime, tz: str, top: int
                 ) -> dict[str, list[dict[str, Any]]]:
-    """Messages per local day and direction, inbound/fallback counts, top intents, replies."""
+    """Every chat metric in one pass over the messages in range (the largest collection):
+    messages per local day and direction, inbound/fallback counts, top intents, the reply
+    latency histogram in whole ms (exact percentiles without sorting every reply) and the
+    distinct senders (conversion)."""
     inbound = {"direction": "in"}
     result = list(store.chat_logs.aggregate([
         {"$match": {"at": {"$gte": start, "$lt": end}}},
@@ -189,58 +197,35 @@ def chat_facets(store: MongoStore, start: datetime, end: datetime, tz: str, top:
             "intents": [{"$match": {**inbound, "intent": {"$ne": None}}},
                         {"$group": {"_id": "$intent", "n": {"$sum": 1}}},
                         {"$sort": {"n": -1, "_id": 1}}, {"$limit": top}],
-            "replies": [{"$match": {"direction": "out", "latency_ms": {"$ne": None}}},
-                        {"$count": "n"}],
+            "latency": [{"$match": {"direction": "out", "latency_ms": {"$ne": None}}},
+                        {"$group": {"_id": {"$floor": "$latency_ms"}, "n": {"$sum": 1}}}],
+            "senders": [{"$match": inbound}, {"$group": {"_id": "$wa_id"}}],
         }},
-    ]))
-    return result[0] if result else {"by_day": [], "inbound": [], "intents": [], "replies": []}
-
-
-@store_call
-def latencies_ms_at(store: MongoStore, start: datetime, end: datetime, indexes: list[int]
-                    ) -> list[float | None]:
-    """Reply latencies (ms) at these 0-based ranks of the sorted outbound latencies in range:
-    one sort serves every rank ($facet of $skip/$limit after the $sort)."""
-    if not indexes:
-        return []
-    docs = list(store.chat_logs.aggregate([
-        {"$match": {"direction": "out", "at": {"$gte": start, "$lt": end},
-                    "latency_ms": {"$ne": None}}},
-        {"$project": {"_id": 0, "v": "$latency_ms"}}, {"$sort": {"v": 1}},
-        {"$facet": {f"r{i}": [{"$skip": index}, {"$limit": 1}]
-                    for i, index in enumerate(indexes)}},
     ], allowDiskUse=True))
-    out: list[float | None] = []
-    for i in range(len(indexes)):
-        hit = docs[0][f"r{i}"] if docs else []
-        out.append(float(hit[0]["v"]) if hit else None)
-    return out
+    empty: dict[str, list[dict[str, Any]]] = {
+        "by_day": [], "inbound": [], "intents": [], "latency": [], "senders": []}
+    return result[0] if result else empty
 
 
 @store_call
-def conversion_counts(store: MongoStore, start: datetime, end: datetime,
-                      doctor_ids: list[str] | None) -> tuple[int, int]:
-    """(patients who wrote in range, of those how many have a new booking in range)."""
-    wa_ids = [d["_id"] for d in store.chat_logs.aggregate([
-        {"$match": {"direction": "in", "at": {"$gte": start, "$lt": end}}},
-        {"$group": {"_id": "$wa_id"}}])]
-    if not wa_ids:
-        return 0, 0
-    patient_ids = [u["_id"] for u in store.users.find({"whatsapp": {"$in": wa_ids}}, {"_id": 1})]
-    if not patient_ids:
-        return len(wa_ids), 0
-    booked = list(store.bookings.aggregate([
-        {"$match": {**_new_bookings_match(start, end, doctor_ids),
-                    "patient_id": {"$in": patient_ids}}},
-        {"$group": {"_id": "$patient_id"}}, {"$count": "n"}]))
-    return len(wa_ids), booked[0]["n"] if booked else 0
+def whatsapp_users(store: MongoStore) -> dict[str, str]:
+    """wa_id -> user id of every user with a WhatsApp number (the conversion join).
+
+    One range scan of the users.whatsapp index, joined in Python: linear on both backends,
+    where `$in` with thousands of ids is a linear search per document on mongomock."""
+    cursor = store.users.find({"whatsapp": {"$gt": ""}}, {"_id": 1, "whatsapp": 1})
+    return {u["whatsapp"]: u["_id"] for u in cursor}
 
 
 # ---- outbox -------------------------------------------------------------------------
 @store_call
-def reminder_status_counts(store: MongoStore, start: datetime, end: datetime) -> dict[str, int]:
+def reminder_status_counts(store: MongoStore, start: datetime, end: datetime,
+                           doctor_ids: list[str] | None) -> dict[str, int]:
+    """Reminders created in range by status; outbox entries carry their booking's doctor_id,
+    so the doctor filters apply without a join."""
     return {d["_id"]: d["n"] for d in store.outbox.aggregate([
-        {"$match": {"kind": REMINDER_KIND, "created_at": {"$gte": start, "$lt": end}}},
+        {"$match": {"kind": REMINDER_KIND, "created_at": {"$gte": start, "$lt": end},
+                    **_doctor_match(doctor_ids)}},
         {"$group": {"_id": "$status", "n": {"$sum": 1}}}])}
 
 

@@ -130,7 +130,10 @@ def seed(store: MongoStore, *, admin_password_hash: str | None = None) -> User:
          "handoff": False, "language": "id"}
         for mid, who, direction, at, intent, fallback, latency, extra in MESSAGES])
     store.outbox.insert_many([
-        {"_id": oid, "kind": kind, "dedupe_key": f"{oid}:key", "booking_id": "b1",
+        {"_id": oid, "kind": kind, "dedupe_key": f"{oid}:key",
+         # r5 and r6 remind of b10 (dC, Makassar); the others of b1 (dA, Jakarta)
+         "booking_id": "b10" if oid in ("r5", "r6") else "b1",
+         "doctor_id": "dC" if oid in ("r5", "r6") else "dA",
          "to": WA["p1"], "email": "p1@example.com", "language": "id",
          "template": "appointment_reminder_v1", "params": {"name": "Ani Wijaya"},
          "text": "Pengingat untuk Ani Wijaya", "status": status, "attempts": 1,

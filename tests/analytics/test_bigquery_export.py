@@ -109,7 +109,7 @@ def test_rows_received_and_pii_left_out(exporter: BigQueryExporter,
     assert chat["m5"]["fallback"] is True
     outbox = {r["entry_id"]: r for r in rows(fake, "outbox_outcomes")}
     assert outbox["r5"] == {"entry_id": "r5", "kind": "appointment_reminder",
-                            "booking_id": "b1", "status": "failed", "attempts": 1,
+                            "booking_id": "b10", "status": "failed", "attempts": 1,
                             "language": "id", "template": "appointment_reminder_v1",
                             "created_at": L(11, 10).isoformat(),
                             "next_attempt_at": L(11, 10).isoformat(),

@@ -101,7 +101,8 @@ async def test_chat_metrics(analytics: AnalyticsService) -> None:
 async def test_reminder_outcomes(analytics: AnalyticsService) -> None:
     v = values(await analytics.compute(week_query()))
     assert v["reminder_outcomes"] == {"pending": 2, "sent": 1, "delivered": 2, "read": 1,
-                                      "failed": 1, "emailed": 1, "dead": 0, "total": 8}
+                                      "failed": 1, "emailed": 1, "dead": 0, "skipped": 0,
+                                      "total": 8}
 
 
 async def test_time_zone_moves_day_boundaries(analytics: AnalyticsService) -> None:
@@ -121,13 +122,19 @@ async def test_filters_narrow_booking_metrics_only(analytics: AnalyticsService) 
     assert [d["doctor_id"] for d in v["per_doctor"]] == ["dB"]
     assert v["conversion"] == {"chatted": 3, "booked": 1, "rate": 0.3333}
     assert v["messages_per_day"]["total_in"] == 7                  # clinic-wide
+    assert v["reminder_outcomes"]["total"] == 0                    # dB has no reminders
     city = values(await analytics.compute(week_query(city="Makassar")))
     assert [d["doctor_id"] for d in city["per_doctor"]] == ["dC"]
     assert city["conversion"] == {"chatted": 3, "booked": 0, "rate": 0.0}
+    # reminders follow the filters through the doctor_id each outbox entry carries
+    assert city["reminder_outcomes"] == {"pending": 0, "sent": 0, "delivered": 0, "read": 0,
+                                         "failed": 1, "emailed": 1, "dead": 0, "skipped": 0,
+                                         "total": 2}
     one = values(await analytics.compute(week_query(doctor_id="dA")))
     assert one["cancellation_rate"]["appointments"] == 4
     # b1 b2 b3 b8 b9: 6, 8.5, 25, 37, 178 -> rank ceil(2.5) = 3rd
     assert one["median_lead_time"] == {"bookings": 5, "hours": 25.0}
+    assert one["reminder_outcomes"]["total"] == 6 and one["reminder_outcomes"]["failed"] == 0
     none = values(await analytics.compute(week_query(doctor_id="nobody")))
     assert none["bookings_per_day"]["total"] == 0 and none["per_doctor"] == []
 

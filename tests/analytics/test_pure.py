@@ -104,3 +104,33 @@ def test_daily_series_keeps_unknown_sources_and_zero_days() -> None:
 def test_reminders_fold_sending_into_pending() -> None:
     out = shaping.reminders({"sending": 2, "pending": 1, "dead": 4})
     assert out["pending"] == 3 and out["dead"] == 4 and out["total"] == 7
+
+
+def test_response_time_from_histogram_equals_sorting_every_value() -> None:
+    import random
+    rng = random.Random(7)
+    values = [float(int(rng.lognormvariate(6.5, 0.6))) for _ in range(997)]
+    counts: dict[float, int] = {}
+    for v in values:
+        counts[v] = counts.get(v, 0) + 1
+    histogram = [{"_id": v, "n": n} for v, n in counts.items()]   # unordered, as $group
+    ordered = sorted(values)
+    assert shaping.response_time(histogram) == {
+        "replies": 997, "p50_ms": ordered[nearest_rank(997, 0.5)],
+        "p95_ms": ordered[nearest_rank(997, 0.95)]}
+
+
+def test_response_time_of_one_bucket_and_of_none() -> None:
+    assert shaping.response_time([{"_id": 812.0, "n": 3}]) == {
+        "replies": 3, "p50_ms": 812.0, "p95_ms": 812.0}
+    assert shaping.response_time([]) == {"replies": 0, "p50_ms": None, "p95_ms": None}
+
+
+def test_conversion_counts_senders_whose_user_booked() -> None:
+    senders = [{"_id": "62811"}, {"_id": "62812"}, {"_id": "62813"}, {"_id": None}]
+    patients = [{"_id": "u1"}, {"_id": "u3"}, {"_id": "u9"}]   # u9 booked without chatting
+    wa_users = {"62811": "u1", "62812": "u2", "62899": "u3"}    # 62813 is not a user
+    assert shaping.conversion(senders, patients, wa_users) == {
+        "chatted": 3, "booked": 1, "rate": 0.3333}
+    assert shaping.conversion([], patients, wa_users) == {
+        "chatted": 0, "booked": 0, "rate": None}

@@ -7,6 +7,7 @@ StoreUnavailable) and `ChatStore`, their async facade for the event loop.
 
 from __future__ import annotations
 
+import re
 from datetime import datetime, timedelta
 from typing import Any, ParamSpec, TypeVar
 
@@ -236,6 +237,26 @@ def latest_reminder(ms: MongoStore, wa_id: str) -> dict[str, Any] | None:
     return doc
 
 
+@store_call
+def chat_reply_with(ms: MongoStore, wa_id: str, needle: str, since: datetime
+                    ) -> dict[str, Any] | None:
+    """The first bot reply to this number that Wati accepted since `since` and whose text
+    contains `needle` (a booking code): the chat message that already told the patient."""
+    doc: dict[str, Any] | None = ms.chat_logs.find_one(
+        {"wa_id": wa_id, "direction": "out", "at": {"$gte": since},
+         "message_id": {"$ne": None}, "text": {"$regex": re.escape(needle)}},
+        sort=[("at", ASCENDING)])
+    return doc
+
+
+@store_call
+def booking_state(ms: MongoStore, booking_id: str) -> dict[str, Any] | None:
+    """Status and start of one booking (the dispatcher's last check before a reminder)."""
+    doc: dict[str, Any] | None = ms.bookings.find_one({"_id": booking_id},
+                                                      {"status": 1, "start": 1})
+    return doc
+
+
 class ChatStore:
     """Async facade of this module: each call runs off the event loop through `Store.run`."""
 
@@ -304,3 +325,10 @@ class ChatStore:
 
     async def latest_reminder(self, wa_id: str) -> dict[str, Any] | None:
         return await self.store.run(latest_reminder, self.sync, wa_id)
+
+    async def chat_reply_with(self, wa_id: str, needle: str, since: datetime
+                              ) -> dict[str, Any] | None:
+        return await self.store.run(chat_reply_with, self.sync, wa_id, needle, since)
+
+    async def booking_state(self, booking_id: str) -> dict[str, Any] | None:
+        return await self.store.run(booking_state, self.sync, booking_id)

@@ -27,7 +27,7 @@ from aiohttp import web
 from app.keys import COMPONENTS, COORDINATOR, SETTINGS, STORE
 from app.metrics import OUTBOX
 from app.settings import Settings
-from booking.notifications import OutboxEntry, OutboxStatus, render
+from booking.notifications import OutboxEntry, OutboxStatus, obsolete_reason, render
 from booking.phone import mask_phone
 from booking.store_chat import ChatStore
 from bot import window
@@ -149,6 +149,8 @@ class OutboxDispatcher:
         data["id"] = data.pop("_id")
         entry = OutboxEntry.model_validate(data)
         try:
+            if await self._skip_obsolete(entry):
+                return
             if doc["status"] == OutboxStatus.failed.value:
                 await self._fallback(entry, doc, entry.last_error or "whatsapp failed",
                                      count_attempt=False)
@@ -161,11 +163,28 @@ class OutboxDispatcher:
             # Unexpected (e.g. the store went away): the claim expires and it is retried.
             log.exception("outbox entry %s: attempt aborted", entry.id)
 
+    async def _skip_obsolete(self, entry: OutboxEntry) -> bool:
+        """Retire an entry the booking no longer wants (a reminder of a cancelled booking)."""
+        if entry.kind.value != "appointment_reminder" or not entry.booking_id:
+            return False
+        booking = await self.chat.booking_state(entry.booking_id)
+        reason = obsolete_reason(entry.kind, booking, self.clock())
+        if reason is None:
+            return False
+        await self.chat.finish_claim(entry.id, self.token, {
+            "status": OutboxStatus.skipped.value, "last_error": reason,
+            "skipped_at": self.clock()}, inc_attempts=False)
+        OUTBOX.labels(kind=entry.kind.value, channel="none", outcome="skipped").inc()
+        log.info("outbox entry %s (%s) not sent: %s", entry.id, entry.kind.value, reason)
+        return True
+
     # ---- WhatsApp ----------------------------------------------------------------------
     async def _whatsapp(self, entry: OutboxEntry, doc: dict[str, Any]) -> None:
         assert entry.to
         contact = await self.chat.contact(entry.to)
         last_inbound = (contact or {}).get("last_inbound_at")
+        if await self._answered_in_chat(entry, last_inbound):
+            return
         lang = entry.language if entry.language in ("id", "en") else "id"
         decision = window.choose(last_inbound, self.clock(),
                                  template=entry.template or entry.kind.value, language=lang)
@@ -205,6 +224,34 @@ class OutboxDispatcher:
         log.info("outbox entry %s (%s) sent to %s as %s", entry.id, entry.kind.value,
                  mask_phone(entry.to), decision.mode.value)
         await self._apply_parked([i for i in (provider_id, *result.ids) if i])
+
+    async def _answered_in_chat(self, entry: OutboxEntry, last_inbound: datetime | None
+                                ) -> bool:
+        """True when the bot's chat reply stands in for this entry (recorded as sent by it),
+        or when the entry waits a few seconds for that reply (released, not an attempt)."""
+        ref = entry.params.get("ref")
+        if entry.kind.value not in window.CHAT_ANSWERED_KINDS or not ref:
+            return False
+        assert entry.to
+        reply = await self.chat.chat_reply_with(entry.to, ref, entry.created_at)
+        if reply is not None:
+            # Status webhooks for that chat message now update this entry too.
+            await self.chat.finish_claim(entry.id, self.token, {
+                "status": OutboxStatus.sent.value, "provider_message_id": reply["message_id"],
+                "sent_at": reply["at"], "channel": "whatsapp", "mode": "chat",
+                "last_error": None}, inc_attempts=False)
+            OUTBOX.labels(kind=entry.kind.value, channel="whatsapp", outcome="in_chat").inc()
+            log.info("outbox entry %s (%s) already told in the chat", entry.id,
+                     entry.kind.value)
+            return True
+        wait_until = window.chat_grace_until(entry.kind.value, entry.created_at, last_inbound,
+                                             self.clock())
+        if wait_until is None:
+            return False
+        await self.chat.finish_claim(entry.id, self.token, {
+            "status": OutboxStatus.pending.value, "next_attempt_at": wait_until},
+            inc_attempts=False)
+        return True
 
     def _template_params(self, entry: OutboxEntry, contact: dict[str, Any] | None, lang: str,
                          template: str) -> dict[str, str]:

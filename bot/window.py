@@ -53,3 +53,26 @@ def choose(last_inbound_at: datetime | None, now: datetime, *, template: str | N
     if in_window(last_inbound_at, now):
         return Decision(Mode.session)
     return Decision(Mode.template, template_name(template, language))
+
+
+# A booking, cancellation or move made in the chat is confirmed at once by the bot's own
+# reply (which carries the booking code). The outbox entry for the same event is the
+# guarantee: it waits CHAT_GRACE for that reply and is then recorded as sent by it, so the
+# patient does not read the same confirmation twice; if no reply went out, it is sent.
+CHAT_ANSWERED_KINDS = frozenset({"booking_confirmation", "booking_rescheduled",
+                                 "booking_cancelled"})
+CHAT_GRACE = timedelta(seconds=20)
+# The patient counts as chatting when they wrote this shortly before the event.
+ACTIVE_CHAT = timedelta(minutes=10)
+
+
+def chat_grace_until(kind: str, created_at: datetime, last_inbound_at: datetime | None,
+                     now: datetime, *, grace: timedelta = CHAT_GRACE) -> datetime | None:
+    """Until when an entry waits for the chat reply that may stand in for it; None: send now
+    (not a chat-answered kind, no chat in progress when it was made, or the grace is over)."""
+    if kind not in CHAT_ANSWERED_KINDS or last_inbound_at is None:
+        return None
+    if last_inbound_at < created_at - ACTIVE_CHAT:
+        return None
+    until = created_at + grace
+    return until if now < until else None

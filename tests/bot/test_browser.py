@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import shutil
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -60,6 +61,9 @@ async def test_chat_page_shows_templates_with_quick_replies(bot_app: BotApp,
     wa = "6281299990002"
     params = {"name": "Sari", "ref": "K7M-4QX", "doctor": "dr. Budi", "date": "Senin",
               "time": "09:00 WIB", "clinic": "Klinik Sehat"}
+    # The dispatcher sends a reminder only for a confirmed booking still ahead.
+    bot_app.store.bookings.insert_one({"_id": "b1", "status": "confirmed",
+                                       "start": datetime.now(UTC) + timedelta(days=1)})
     bot_app.store.enqueue([OutboxEntry(kind=Kind.appointment_reminder, dedupe_key="r1",
                                        booking_id="b1", to=wa, template="appointment_reminder",
                                        params=params).to_doc()])

@@ -250,3 +250,93 @@ async def test_dispatcher_built_after_start_up_without_the_bot_role(  # noqa: E5
     put(sync_store, entry(clock, 7, next_attempt_at=clock.now - timedelta(days=400)))
     assert await dispatcher.run_once() == 1
     assert len(sandbox.sent) == 1 and sandbox.sent[0]["template"] == "booking_confirmation"
+
+
+@pytest.mark.parametrize(("status", "starts_in", "sent"), [
+    ("confirmed", timedelta(hours=20), True),
+    ("cancelled", timedelta(hours=20), False),
+    ("rescheduled", timedelta(hours=20), False),
+    ("confirmed", -timedelta(minutes=5), False),   # the visit began while it waited
+    (None, timedelta(hours=20), False),           # the booking is gone
+])
+async def test_a_reminder_is_checked_against_its_booking_before_sending(
+        make: Callable[..., OutboxDispatcher], chat: ChatStore, sync_store: MongoStore,
+        sandbox: WatiSandbox, smtp: Smtp, clock: Clock, status: str | None,
+        starts_in: timedelta, sent: bool) -> None:
+    await chat.touch_inbound(WA, clock.now - timedelta(hours=3), "Budi", "id")
+    if status is not None:
+        sync_store.bookings.insert_one({"_id": "b1", "status": status,
+                                        "start": clock.now + starts_in})
+    reminder = entry(clock, kind=Kind.appointment_reminder,
+                     dedupe_key="appointment_reminder:b1:24h", text="Pengingat: besok 10:00")
+    # A WhatsApp failure already recorded would otherwise go to email: it is checked too.
+    failed = entry(clock, 2, kind=Kind.appointment_reminder, booking_id="b1",
+                   dedupe_key="appointment_reminder:b1:2h", status=OutboxStatus.failed)
+    put(sync_store, reminder, failed)
+    assert await make().run_once() == 2
+    if sent:
+        assert [s["text"] for s in sandbox.sent] == ["Pengingat: besok 10:00"]
+        assert doc(sync_store, reminder)["status"] == "sent"
+        assert doc(sync_store, failed)["status"] == "emailed" and len(smtp.box.messages) == 1
+        return
+    assert sandbox.sent == [] and smtp.box.messages == []
+    for e in (reminder, failed):
+        d = doc(sync_store, e)
+        assert d["status"] == "skipped" and d["last_error"] and d["attempts"] == 0
+    assert await make().run_once() == 0   # retired for good, never claimed again
+
+
+async def confirmation_after(chat: ChatStore, sync_store: MongoStore, clock: Clock,
+                             wrote_ago: timedelta) -> OutboxEntry:
+    """A confirmation made now, for a patient whose last message was `wrote_ago`."""
+    await chat.touch_inbound(WA, clock.now - wrote_ago, "Budi", "id")
+    e = entry(clock, created_at=clock.now)
+    put(sync_store, e)
+    return e
+
+
+async def test_the_bots_chat_reply_stands_in_for_the_confirmation(
+        make: Callable[..., OutboxDispatcher], chat: ChatStore, sync_store: MongoStore,
+        sandbox: WatiSandbox, clock: Clock) -> None:
+    """Booked in the chat: the bot's reply carrying the code already told the patient, so
+    the outbox entry is recorded as sent by that message, not sent a second time."""
+    e = await confirmation_after(chat, sync_store, clock, timedelta(seconds=30))
+    # An older reply with the same code (e.g. before a cancellation) does not count.
+    await chat.insert_chat_logs([
+        {"wa_id": WA, "direction": "out", "text": "Booking berhasil ✅\nKode: K7M-4QX",
+         "message_id": "wamid.old", "at": clock.now - timedelta(seconds=5)},
+        {"wa_id": WA, "direction": "out", "text": "Booking berhasil ✅\nKode: K7M-4QX",
+         "message_id": None, "at": clock.now + timedelta(seconds=1)},       # Wati refused it
+        {"wa_id": WA, "direction": "out", "text": "Booking berhasil ✅\nKode: K7M-4QX\n...",
+         "message_id": "wamid.chat1", "at": clock.now + timedelta(seconds=2)}])
+    clock.advance(seconds=3)
+    assert await make().run_once() == 1
+    assert sandbox.sent == []
+    d = doc(sync_store, e)
+    assert (d["status"], d["mode"], d["provider_message_id"], d["attempts"]) == \
+        ("sent", "chat", "wamid.chat1", 0)
+
+
+async def test_without_a_chat_reply_the_confirmation_waits_briefly_then_goes(
+        make: Callable[..., OutboxDispatcher], chat: ChatStore, sync_store: MongoStore,
+        sandbox: WatiSandbox, clock: Clock) -> None:
+    e = await confirmation_after(chat, sync_store, clock, timedelta(seconds=30))
+    assert await make().run_once() == 1
+    d = doc(sync_store, e)
+    assert (d["status"], d["attempts"]) == ("pending", 0) and sandbox.sent == []
+    assert d["next_attempt_at"] == clock.now + timedelta(seconds=20)
+    clock.advance(seconds=10)
+    assert await make().run_once() == 0          # not due again before the grace ends
+    clock.advance(seconds=11)
+    assert await make().run_once() == 1
+    assert [s["text"] for s in sandbox.sent] == [e.text]
+    assert doc(sync_store, e)["status"] == "sent"
+
+
+async def test_a_web_booking_confirmation_goes_at_once(
+        make: Callable[..., OutboxDispatcher], chat: ChatStore, sync_store: MongoStore,
+        sandbox: WatiSandbox, clock: Clock) -> None:
+    """The patient last wrote yesterday: no chat in progress, nothing to wait for."""
+    e = await confirmation_after(chat, sync_store, clock, timedelta(hours=20))
+    assert await make().run_once() == 1
+    assert [s["text"] for s in sandbox.sent] == [e.text]

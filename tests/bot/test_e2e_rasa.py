@@ -105,13 +105,18 @@ async def test_book_then_cancel_over_whatsapp(live: Live) -> None:
     assert booking.status == BookingStatus.confirmed
     entry = live.store.outbox.find_one({"dedupe_key": f"booking_confirmation:{booking.id}"})
     assert entry is not None and entry["to"] == wa
-    # The confirmation as the approved template (as when the patient has gone quiet):
+    # The bot's reply already carried the code: the entry is recorded as sent by that chat
+    # message, and no second confirmation goes out, even once the chat has gone quiet.
     later = OutboxDispatcher(live.rt.chat, live.rt.wati, None,
                              clock=lambda: entry["created_at"] + timedelta(hours=25))
     assert await later.run_once() >= 1
-    template = [s for s in live.sandbox.sent_to(wa, "template")
-                if s["template"] == "booking_confirmation"]
-    assert len(template) == 1 and booking.ref in template[0]["text"]
+    confirmed = told(live, wa, booking.ref)
+    assert len(confirmed) == 1
+    done = live.store.outbox.find_one({"_id": entry["_id"]})
+    assert done["mode"] == "chat" and done["status"] in ("sent", "delivered", "read")
+    assert done["provider_message_id"] == confirmed[0]["message_id"]
+    assert [s for s in live.sandbox.sent_to(wa, "template")
+            if s["template"] == "booking_confirmation"] == []
     logs = list(live.store.chat_logs.find({"wa_id": wa, "direction": "in"}))
     assert logs[0]["intent"] == "book_appointment" and logs[0]["confidence"] > 0.3
 
@@ -119,7 +124,16 @@ async def test_book_then_cancel_over_whatsapp(live: Live) -> None:
         return live.store.get_booking(booking.id).status == BookingStatus.cancelled
 
     await converse(live, wa, f"tolong batalkan booking {booking.ref}", cancelled)
+    before = len(live.sandbox.sent_to(wa))
     assert await live.rt.dispatcher.run_once() >= 1
-    notice = live.sandbox.sent_to(wa)[-1]
-    assert notice["op"] == "text" and booking.ref in notice["text"]  # inside the window
-    assert "dibatalkan" in notice["text"]
+    assert len(live.sandbox.sent_to(wa)) == before         # the chat reply told the patient
+    notice = live.store.outbox.find_one({"dedupe_key": f"booking_cancelled:{booking.id}"})
+    assert notice is not None and notice["mode"] == "chat"
+    said = [s for s in told(live, wa, booking.ref) if s["message_id"] == notice[
+        "provider_message_id"]]
+    assert len(said) == 1 and "dibatalkan" in said[0]["text"]
+
+
+def told(live: Live, wa: str, ref: str) -> list[dict[str, Any]]:
+    """The messages sent to this number that carry the booking code."""
+    return [s for s in live.sandbox.sent_to(wa) if ref in (s.get("text") or "")]

@@ -4,6 +4,7 @@ sends through POST /whatsapp/send go through the same outbox and client."""
 from __future__ import annotations
 
 import asyncio
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from api.auth import issue_tokens
@@ -56,7 +57,8 @@ async def test_session_text_status_is_matched_even_when_it_beats_the_response(
         bot_app: BotApp) -> None:
     await bot_app.sandbox.inject(WA, text="halo", name="Budi")  # opens the 24-hour window
     await bot_app.settle()
-    e = put(bot_app, 2)
+    # Made a minute ago: past the grace in which a chat reply could stand in for it.
+    e = put(bot_app, 2, created_at=datetime.now(UTC) - timedelta(minutes=1))
     assert await bot_app.rt.dispatcher.run_once() == 1
     assert await status_of(bot_app, e, "delivered") == "delivered"
     doc = bot_app.store.outbox.find_one({"_id": e.id})

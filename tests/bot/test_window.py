@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from bot import window
 from bot.window import REOPEN_TEMPLATE, Mode, choose, in_window, template_name
 
 NOW = datetime(2026, 12, 7, 12, 0, tzinfo=UTC)
@@ -35,3 +36,22 @@ def test_never_wrote_means_template() -> None:
 def test_free_form_outside_window_uses_the_reopen_template() -> None:
     assert choose(None, NOW, template=None).template == REOPEN_TEMPLATE
     assert template_name("not_approved", "id") == REOPEN_TEMPLATE
+
+
+def test_chat_grace_waits_only_for_chat_answered_kinds_during_a_chat() -> None:
+    made = NOW
+    chatting = NOW - timedelta(minutes=1)
+    assert window.chat_grace_until("booking_confirmation", made, chatting, NOW) == \
+        made + window.CHAT_GRACE
+    assert window.chat_grace_until("booking_cancelled", made, chatting,
+                                   NOW + timedelta(seconds=19)) == made + window.CHAT_GRACE
+    # the grace is over: send
+    assert window.chat_grace_until("booking_confirmation", made, chatting,
+                                   NOW + window.CHAT_GRACE) is None
+    # not in a chat (wrote long before, or never): send at once
+    assert window.chat_grace_until("booking_confirmation", made, NOW - timedelta(hours=1),
+                                   NOW) is None
+    assert window.chat_grace_until("booking_confirmation", made, None, NOW) is None
+    # kinds the bot never answers in the chat: send at once
+    assert window.chat_grace_until("appointment_reminder", made, chatting, NOW) is None
+    assert window.chat_grace_until("doctor_new_booking", made, chatting, NOW) is None

@@ -4,6 +4,7 @@
   "use strict";
 
   var TOKEN_KEY = "klinik.analytics.token";
+  var REFRESH_KEY = "klinik.analytics.refresh";
   var SOURCE_COLORS = { whatsapp: "#25a162", web: "#2f6fdb", mobile: "#f29e1f", admin: "#8a56c9",
                         unknown: "#999999" };
   var PALETTE = ["#0b7a5c", "#2f6fdb", "#f29e1f", "#8a56c9", "#d94862", "#3fb5c9", "#7d8b99",
@@ -26,8 +27,55 @@
   // ---- auth --------------------------------------------------------------------------
   function token() { return sessionStorage.getItem(TOKEN_KEY); }
 
-  function showLogin(message) {
+  function remember(tokens) {
+    sessionStorage.setItem(TOKEN_KEY, tokens.access_token);
+    sessionStorage.setItem(REFRESH_KEY, tokens.refresh_token);
+  }
+
+  function forget() {
     sessionStorage.removeItem(TOKEN_KEY);
+    sessionStorage.removeItem(REFRESH_KEY);
+  }
+
+  // Access tokens live minutes; the single-use refresh token buys a new pair, so an admin
+  // who keeps the page open is not sent back to the sign-in form. One renewal at a time:
+  // a refresh token used twice is refused by the API.
+  var renewal = null;
+  function renewTokens() {
+    if (renewal) { return renewal; }
+    var refresh = sessionStorage.getItem(REFRESH_KEY);
+    if (!refresh) { return Promise.resolve(false); }
+    renewal = fetch("/auth/refresh", {
+      method: "POST", headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({ refresh_token: refresh })
+    }).then(function (resp) {
+      if (!resp.ok) { return false; }
+      return resp.json().then(function (tokens) { remember(tokens); return true; });
+    }).catch(function () { return false; }).finally(function () { renewal = null; });
+    return renewal;
+  }
+
+  // GET with the access token; on 401 renew once and retry.
+  async function authorizedGet(url) {
+    var resp = await fetch(url, { headers: { Authorization: "Bearer " + token() } });
+    if (resp.status === 401 && await renewTokens()) {
+      resp = await fetch(url, { headers: { Authorization: "Bearer " + token() } });
+    }
+    return resp;
+  }
+
+  function logout() {
+    var refresh = sessionStorage.getItem(REFRESH_KEY);
+    if (refresh) {   // revoke it server-side; the page forgets both tokens either way
+      fetch("/auth/logout", { method: "POST", headers: { "Content-Type": "application/json" },
+                              body: JSON.stringify({ refresh_token: refresh }) })
+        .catch(function () { /* offline: the token still expires on its own */ });
+    }
+    showLogin();
+  }
+
+  function showLogin(message) {
+    forget();
     $("dashboard-view").hidden = true;
     $("logout").hidden = true;
     $("login-view").hidden = false;
@@ -64,7 +112,7 @@
       showLogin("This page is for clinic admins.");
       return;
     }
-    sessionStorage.setItem(TOKEN_KEY, data.access_token);
+    remember(data);
     $("password").value = "";
     showDashboard();
     load();
@@ -88,8 +136,7 @@
     $("status").textContent = "Loading…";
     var resp;
     try {
-      resp = await fetch("/analytics?" + params().toString(),
-                         { headers: { Authorization: "Bearer " + token() } });
+      resp = await authorizedGet("/analytics?" + params().toString());
     } catch (e) {
       $("status").textContent = "Cannot reach the server.";
       document.body.dataset.state = "error";
@@ -288,7 +335,7 @@
     ["from", "to", "tz"].forEach(function (k) { if (qs.get(k)) { $("f-" + k).value = qs.get(k); } });
     $("login-form").addEventListener("submit", login);
     $("filters").addEventListener("submit", load);
-    $("logout").addEventListener("click", function () { showLogin(); });
+    $("logout").addEventListener("click", logout);
     if (token()) { showDashboard(); load(); } else { showLogin(); }
   }
 

@@ -5,15 +5,18 @@ from __future__ import annotations
 
 import functools
 import shutil
+import time
 from collections.abc import AsyncIterator
 from typing import Any
 
+import jwt
 import pytest
 from aiohttp import ClientSession
 from aiohttp.test_utils import TestServer
 from playwright.async_api import Browser, Page, async_playwright
 
 from analytics.routes import CHART_JS
+from app.keys import SETTINGS
 from app.main import create_app
 from app.settings import Settings
 from booking.passwords import hash_password
@@ -185,3 +188,37 @@ async def test_filters_and_phone_layout(server: TestServer, browser: Browser) ->
     await page.click("#logout")
     assert await page.evaluate("() => sessionStorage.length") == 0
     assert await page.is_visible("#login-form")
+
+
+async def test_an_expired_session_renews_itself_and_logout_revokes(
+        server: TestServer, browser: Browser) -> None:
+    """Past the access token's life the page renews with the refresh token (rotated, single
+    use) and reloads without the sign-in form; signing out revokes the refresh token."""
+    page = await browser.new_page(viewport={"width": 1280, "height": 900})
+    await sign_in(page, server)
+    access = await page.evaluate("() => sessionStorage.getItem('klinik.analytics.token')")
+    first_refresh = await page.evaluate(
+        "() => sessionStorage.getItem('klinik.analytics.refresh')")
+    settings = server.app[SETTINGS]
+    claims = jwt.decode(access, options={"verify_signature": False})
+    claims["exp"] = int(time.time()) - 60
+    expired = jwt.encode(claims, settings.jwt_secret.get_secret_value(), algorithm="HS256")
+    await page.evaluate(f"() => sessionStorage.setItem('klinik.analytics.token', '{expired}')")
+    await page.select_option("#f-specialty", "pediatrics")
+    await page.click("#filters button[type=submit]")
+    await page.wait_for_selector("body[data-state=ready]")
+    assert await page.inner_text("#kpi-bookings_total") == "1"
+    assert not await page.is_visible("#login-form")
+    renewed = await page.evaluate("() => sessionStorage.getItem('klinik.analytics.refresh')")
+    assert renewed and renewed != first_refresh
+    async with ClientSession() as http:      # the used refresh token is spent
+        reuse = await http.post(server.make_url("/auth/refresh"),
+                                json={"refresh_token": first_refresh})
+        assert reuse.status == 401
+        async with page.expect_response("**/auth/logout") as logout:
+            await page.click("#logout")
+        assert (await logout.value).status == 204
+        assert await page.is_visible("#login-form")
+        again = await http.post(server.make_url("/auth/refresh"),
+                                json={"refresh_token": renewed})
+        assert again.status == 401

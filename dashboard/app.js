@@ -191,24 +191,32 @@
     var box = $("kpis");
     box.replaceChildren(
       kpi("bookings_total", "New bookings", num(m.bookings_per_day.value.total),
-          m.bookings_per_day.value.total, m.bookings_per_day.description),
+          m.bookings_per_day.value.total, note(m.bookings_per_day)),
       kpi("cancellation_rate", m.cancellation_rate.title, pct(m.cancellation_rate.value.rate),
-          m.cancellation_rate.value.rate, m.cancellation_rate.description),
+          m.cancellation_rate.value.rate, note(m.cancellation_rate)),
       kpi("reschedule_rate", m.reschedule_rate.title, pct(m.reschedule_rate.value.rate),
-          m.reschedule_rate.value.rate, m.reschedule_rate.description),
+          m.reschedule_rate.value.rate, note(m.reschedule_rate)),
       kpi("no_show_rate", m.no_show_rate.title, pct(m.no_show_rate.value.rate),
-          m.no_show_rate.value.rate, m.no_show_rate.description),
+          m.no_show_rate.value.rate, note(m.no_show_rate)),
       kpi("median_lead_time", m.median_lead_time.title, hrs(m.median_lead_time.value.hours),
-          m.median_lead_time.value.hours, m.median_lead_time.description),
+          m.median_lead_time.value.hours, note(m.median_lead_time)),
       kpi("bot_p50", "Bot reply p50", ms(m.bot_response_time.value.p50_ms),
-          m.bot_response_time.value.p50_ms, m.bot_response_time.description),
+          m.bot_response_time.value.p50_ms, note(m.bot_response_time)),
       kpi("bot_p95", "Bot reply p95", ms(m.bot_response_time.value.p95_ms),
-          m.bot_response_time.value.p95_ms, m.bot_response_time.description),
+          m.bot_response_time.value.p95_ms, note(m.bot_response_time)),
       kpi("nlu_fallback_rate", m.nlu_fallback_rate.title, pct(m.nlu_fallback_rate.value.rate),
-          m.nlu_fallback_rate.value.rate, m.nlu_fallback_rate.description),
+          m.nlu_fallback_rate.value.rate, note(m.nlu_fallback_rate)),
       kpi("conversion", m.conversion.title, pct(m.conversion.value.rate),
-          m.conversion.value.rate, m.conversion.description)
+          m.conversion.value.rate, note(m.conversion))
     );
+  }
+
+  // Chat metrics are network-wide (messages carry no doctor): with a filter set, say so
+  // rather than let a filtered-looking chart mislead.
+  var UNFILTERED = " Covers all clinics: the filters do not apply.";
+  var filtered = false;
+  function note(def) {
+    return def.description + (filtered && def.scope === "clinic" ? UNFILTERED : "");
   }
 
   function describe(m) {
@@ -216,7 +224,7 @@
       var def = m[card.dataset.metric];
       if (!def || card.classList.contains("kpi")) { return; }
       var h = card.querySelector("h2"); if (h) { h.textContent = def.title; }
-      var d = card.querySelector(".desc"); if (d) { d.textContent = def.description; }
+      var d = card.querySelector(".desc"); if (d) { d.textContent = note(def); }
     });
   }
 
@@ -261,6 +269,8 @@
 
   function render(data) {
     var m = data.metrics;
+    var q = data.query || {};
+    filtered = Boolean(q.city || q.specialty || q.doctor_id);
     fillOptions(data);
     describe(m);
     renderKpis(m);

@@ -184,6 +184,12 @@ async def test_filters_and_phone_layout(server: TestServer, browser: Browser) ->
     hours = await page.evaluate("() => Chart.getChart('chart-hours').data.datasets[0].data")
     assert hours == [h["appointments"] for h in m["busiest_hours"]["value"]]
     assert "Asia/Makassar" in await page.inner_text("#generated")
+    # chat metrics are network-wide: with a filter set the page says so, and only there
+    unfiltered = "the filters do not apply"
+    assert unfiltered in await page.inner_text("[data-metric=messages_per_day] .desc")
+    assert unfiltered in await page.inner_text("[data-metric=bot_p50] .hint")
+    assert unfiltered not in await page.inner_text("[data-metric=bookings_per_day] .desc")
+    assert unfiltered not in await page.inner_text("[data-metric=reminder_outcomes] .desc")
     # signing out forgets the token
     await page.click("#logout")
     assert await page.evaluate("() => sessionStorage.length") == 0

@@ -243,6 +243,8 @@ class OutboxDispatcher:
             OUTBOX.labels(kind=entry.kind.value, channel="whatsapp", outcome="in_chat").inc()
             log.info("outbox entry %s (%s) already told in the chat", entry.id,
                      entry.kind.value)
+            # Its delivered/read webhooks came before this match and were parked.
+            await self._apply_parked([reply["message_id"]])
             return True
         wait_until = window.chat_grace_until(entry.kind.value, entry.created_at, last_inbound,
                                              self.clock())

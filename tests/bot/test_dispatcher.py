@@ -11,16 +11,18 @@ from typing import Any
 
 import aiohttp
 import pytest
+from redis.asyncio import Redis
 
 from booking.notifications import Kind, OutboxEntry, OutboxStatus
 from booking.store import MongoStore, Store
 from booking.store_chat import ChatStore
 from bot.dispatcher import OutboxDispatcher, RetryPolicy
 from bot.mailer import Mailer
+from bot.statuses import ParkedStatuses
 from bot.wati_client import WatiClient
 from sandbox import WatiSandbox
 from tests.bot.conftest import API_TOKEN, Smtp
-from tests.conftest import Clock
+from tests.conftest import REDIS_TEST_URL, Clock
 
 WA = "6281234567890"
 PARAMS = {"name": "Budi", "patient": "Budi", "ref": "K7M-4QX", "doctor": "dr. Sari",
@@ -297,7 +299,7 @@ async def confirmation_after(chat: ChatStore, sync_store: MongoStore, clock: Clo
 
 async def test_the_bots_chat_reply_stands_in_for_the_confirmation(
         make: Callable[..., OutboxDispatcher], chat: ChatStore, sync_store: MongoStore,
-        sandbox: WatiSandbox, clock: Clock) -> None:
+        sandbox: WatiSandbox, clock: Clock, redis_ns: str) -> None:
     """Booked in the chat: the bot's reply carrying the code already told the patient, so
     the outbox entry is recorded as sent by that message, not sent a second time."""
     e = await confirmation_after(chat, sync_store, clock, timedelta(seconds=30))
@@ -309,12 +311,19 @@ async def test_the_bots_chat_reply_stands_in_for_the_confirmation(
          "message_id": None, "at": clock.now + timedelta(seconds=1)},       # Wati refused it
         {"wa_id": WA, "direction": "out", "text": "Booking berhasil ✅\nKode: K7M-4QX\n...",
          "message_id": "wamid.chat1", "at": clock.now + timedelta(seconds=2)}])
+    # WhatsApp reported the chat message delivered before the match: the status was parked.
+    redis = Redis.from_url(REDIS_TEST_URL)
+    parked = ParkedStatuses(redis, redis_ns)
+    await parked.park(["wamid.chat1"], OutboxStatus.delivered, None)
     clock.advance(seconds=3)
-    assert await make().run_once() == 1
+    try:
+        assert await make(parked=parked).run_once() == 1
+    finally:
+        await redis.aclose()
     assert sandbox.sent == []
     d = doc(sync_store, e)
     assert (d["status"], d["mode"], d["provider_message_id"], d["attempts"]) == \
-        ("sent", "chat", "wamid.chat1", 0)
+        ("delivered", "chat", "wamid.chat1", 0)
 
 
 async def test_without_a_chat_reply_the_confirmation_waits_briefly_then_goes(

@@ -13,7 +13,7 @@ from typing import Any
 from pydantic import Field
 
 from booking.catalog import specialty_label
-from booking.models import Booking, Doctor, Model, User, as_utc, new_id
+from booking.models import Booking, BookingStatus, Doctor, Model, User, as_utc, new_id
 
 
 class OutboxStatus(StrEnum):
@@ -151,16 +151,14 @@ def entries_for(kind: Kind, booking: Booking, doctor: Doctor, patient: User,
                         text=render(kind.value, lang, params))]
 
 
-def obsolete_reason(kind: Kind, booking: dict[str, Any] | None, now: datetime) -> str | None:
-    """Why an entry must not go out any more, checked by the dispatcher just before sending:
-    a reminder whose booking was cancelled or moved, or whose appointment has begun, since
-    the reminder was queued (a retry with backoff can wait that long). None: send it."""
-    if kind != Kind.appointment_reminder:
-        return None
+def reminder_obsolete(booking: dict[str, Any] | None, now: datetime) -> str | None:
+    """Why a reminder must not go out any more, checked by the dispatcher just before sending:
+    its booking was cancelled or moved, or the appointment has begun, since the reminder was
+    queued (a retry with backoff can wait that long). None: send it."""
     if booking is None:
         return "booking not found"
     status = booking.get("status")
-    if status != "confirmed":
+    if status != BookingStatus.confirmed.value:
         return f"booking {status}"
     if as_utc(booking["start"]) <= now:
         return "appointment has started"

@@ -27,7 +27,7 @@ from aiohttp import web
 from app.keys import COMPONENTS, COORDINATOR, SETTINGS, STORE
 from app.metrics import OUTBOX
 from app.settings import Settings
-from booking.notifications import OutboxEntry, OutboxStatus, obsolete_reason, render
+from booking.notifications import Kind, OutboxEntry, OutboxStatus, reminder_obsolete, render
 from booking.phone import mask_phone
 from booking.store_chat import ChatStore
 from bot import window
@@ -165,10 +165,10 @@ class OutboxDispatcher:
 
     async def _skip_obsolete(self, entry: OutboxEntry) -> bool:
         """Retire an entry the booking no longer wants (a reminder of a cancelled booking)."""
-        if entry.kind.value != "appointment_reminder" or not entry.booking_id:
+        if entry.kind != Kind.appointment_reminder or not entry.booking_id:
             return False
         booking = await self.chat.booking_state(entry.booking_id)
-        reason = obsolete_reason(entry.kind, booking, self.clock())
+        reason = reminder_obsolete(booking, self.clock())
         if reason is None:
             return False
         await self.chat.finish_claim(entry.id, self.token, {

@@ -71,9 +71,8 @@ class ActionAskDoctorId(AskAction):
         doctors = await sch.find_doctors(self.service, specialty=None if name else spec,
                                          city=None if name else city, name=name)
         if not doctors:
-            what = ", ".join(x for x in (name, specialty_label(spec, lang) if spec else None,
-                                         city) if x)
-            dispatcher.utter_message(response="utter_no_doctor", what=what)
+            dispatcher.utter_message(response="utter_no_doctor",
+                                     what=sch.search_label(lang, spec, city, name))
             dispatcher.utter_message(response="utter_choose_specialty")
             return [SlotSet("specialty", None), SlotSet("doctor_name", None),
                     SlotSet("offered", None)]

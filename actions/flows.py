@@ -69,9 +69,8 @@ class ActionSearchDoctor(ServiceAction):
             return []
         doctors = await sch.find_doctors(self.service, specialty=spec, city=city)
         if not doctors:
-            what = ", ".join(x for x in (specialty_label(spec, lang) if spec else None, city)
-                             if x)
-            dispatcher.utter_message(response="utter_no_doctor", what=what)
+            dispatcher.utter_message(response="utter_no_doctor",
+                                     what=sch.search_label(lang, spec, city))
             return []
         shown = doctors[:SEARCH_LIMIT]
         lines = []
@@ -100,9 +99,8 @@ class ActionCheckAvailability(ServiceAction):
         doctors = await sch.find_doctors(self.service, specialty=None if name else spec,
                                          city=None if name else city, name=name)
         if not doctors:
-            what = ", ".join(x for x in (name, specialty_label(spec, lang) if spec else None,
-                                         city) if x)
-            dispatcher.utter_message(response="utter_no_doctor", what=what)
+            dispatcher.utter_message(response="utter_no_doctor",
+                                     what=sch.search_label(lang, spec, city, name))
             return []
         when = parse_when(msg.typed, self.service.clock(), doctors[0].timezone)
         after = None

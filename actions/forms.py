@@ -38,7 +38,7 @@ from booking.errors import (
 from booking.locks import Hold
 from booking.models import Booking, Doctor, Role, User
 from booking.refs import normalise_ref
-from booking.service import Actor, Booked, SlotTaken
+from booking.service import Actor, Booked, BookResult, SlotTaken
 
 log = logging.getLogger(__name__)
 
@@ -238,6 +238,26 @@ class FormValidation(ServiceAction):
         else:
             self.offer_alternatives(turn, held)
 
+    async def affirmed_start(self, turn: Turn, patient: User, doctor: Doctor,
+                             confirmed_slot: str) -> datetime | None:
+        """The held slot's start once the patient says yes. On no, the hold is released and
+        `confirmed_slot` set to False; None for both, and while they have said neither."""
+        start = datetime.fromisoformat(turn.slot("slot_start"))
+        if turn.msg.intent == "deny":
+            await self.service.release_hold(patient.id, doctor.id, start)
+            turn.set(confirmed_slot, False)
+            return None
+        return start if turn.msg.intent == "affirm" else None
+
+    def record_result(self, turn: Turn, result: BookResult, confirmed_slot: str) -> None:
+        """Booked: the form is done with the new code; lost the slot: offer the nearest."""
+        if isinstance(result, Booked):
+            log.info("%s: booking %s via chat", self.form, result.booking.id)
+            turn.set(confirmed_slot, True)
+            turn.set("result_ref", result.booking.ref)
+        else:
+            self.offer_alternatives(turn, result)
+
     def offer_alternatives(self, turn: Turn, taken: SlotTaken) -> None:
         alts = taken.alternatives
         if self.form == "reschedule_form":  # a booking moves only within its doctor
@@ -352,12 +372,8 @@ class ValidateBookingForm(FormValidation):
             self.clear_from(turn, "doctor_id")
 
     async def confirm(self, turn: Turn, patient: User, doctor: Doctor) -> None:
-        start = datetime.fromisoformat(turn.slot("slot_start"))
-        if turn.msg.intent == "deny":
-            await self.service.release_hold(patient.id, doctor.id, start)
-            turn.set("booking_confirmed", False)
-            return
-        if turn.msg.intent != "affirm":
+        start = await self.affirmed_start(turn, patient, doctor, "booking_confirmed")
+        if start is None:
             return
         try:
             result = await self.service.book(patient.id, doctor.id, start)
@@ -369,12 +385,7 @@ class ValidateBookingForm(FormValidation):
             turn.say("utter_slot_unavailable")
             self.clear_from(turn, "slot_start")
             return
-        if isinstance(result, Booked):
-            log.info("booked %s via chat", result.booking.id)
-            turn.set("booking_confirmed", True)
-            turn.set("result_ref", result.booking.ref)
-        else:
-            self.offer_alternatives(turn, result)
+        self.record_result(turn, result, "booking_confirmed")
 
 
 class BookingChange(FormValidation):
@@ -513,12 +524,8 @@ class ValidateRescheduleForm(BookingChange):
             await self.confirm(turn, patient, doctor, booking)
 
     async def confirm(self, turn: Turn, patient: User, doctor: Doctor, booking: Booking) -> None:
-        start = datetime.fromisoformat(turn.slot("slot_start"))
-        if turn.msg.intent == "deny":
-            await self.service.release_hold(patient.id, doctor.id, start)
-            turn.set("reschedule_confirmed", False)
-            return
-        if turn.msg.intent != "affirm":
+        start = await self.affirmed_start(turn, patient, doctor, "reschedule_confirmed")
+        if start is None:
             return
         try:
             result = await self.service.reschedule(booking.id, start,
@@ -532,8 +539,4 @@ class ValidateRescheduleForm(BookingChange):
             turn.say("utter_slot_unavailable")
             self.clear_from(turn, "slot_start")
             return
-        if isinstance(result, Booked):
-            turn.set("reschedule_confirmed", True)
-            turn.set("result_ref", result.booking.ref)
-        else:
-            self.offer_alternatives(turn, result)
+        self.record_result(turn, result, "reschedule_confirmed")

@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 from actions.choices import Choice, day_value, doctor_value, slot_value
 from actions.formatting import day_short, first_name, short_doctor, slot_title
-from booking.catalog import city_name, specialty_code
+from booking.catalog import city_name, specialty_code, specialty_label
 from booking.dates import When
 from booking.models import Doctor
 from booking.service import BookingService
@@ -39,6 +39,14 @@ async def find_doctors(service: BookingService, *, specialty: str | None = None,
         full = [d for d in doctors if name.lower().replace("dr.", "").strip() in d.name.lower()]
         doctors = full or doctors
     return list(doctors)
+
+
+def search_label(lang: str, specialty: str | None, city: str | None,
+                 name: str | None = None) -> str:
+    """What the patient searched for, as `utter_no_doctor` names it: "dr. Sari, Dokter Gigi,
+    Bandung" (only the parts given)."""
+    parts = (name, specialty_label(specialty, lang) if specialty else None, city)
+    return ", ".join(x for x in parts if x)
 
 
 def encode_pref(when: When) -> str | None:

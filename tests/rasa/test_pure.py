@@ -10,6 +10,7 @@ from actions.choices import buttons, ordinal, parse_value, resolve, slot_value
 from actions.formatting import short_doctor
 from actions.language import detect_language, next_language
 from actions.patients import clean_name
+from actions.scheduling import search_label
 
 
 @pytest.mark.parametrize(("text", "expected"), [
@@ -76,3 +77,11 @@ def test_short_names_and_patient_names() -> None:
     assert clean_name("nama saya budi santoso") == "Budi Santoso"
     assert clean_name("my name is John Tan") == "John Tan"
     assert clean_name("12345") == "" and clean_name("?") == ""
+
+
+def test_search_label_names_only_what_was_searched() -> None:
+    assert search_label("id", "dentistry", "Bandung", "dr. Sari") == \
+        "dr. Sari, Dokter Gigi, Bandung"
+    assert search_label("en", "dentistry", None) == "Dentistry"
+    assert search_label("id", None, "Makassar") == "Makassar"
+    assert search_label("id", None, None) == ""

@@ -2,8 +2,9 @@
 
 Serves the same executor at /webhook (rasa_sdk's path) with a booking service built from
 the environment by app.context.build_core; point Rasa's endpoints.yml action_endpoint at
-http://<host>:<port>/webhook. It needs MONGODB_URL and REDIS_URL: the embedded in-process
-store would not be shared with anything.
+http://<host>:<port>/webhook with `headers: {Authorization: "Bearer ${ACTIONS_TOKEN}"}`.
+It needs MONGODB_URL and REDIS_URL (the embedded in-process store would not be shared with
+anything), so it runs in production mode and refuses to start without ACTIONS_TOKEN.
 """
 
 from __future__ import annotations
@@ -40,7 +41,7 @@ def create_action_server(settings: Settings) -> web.Application:
     app = web.Application(client_max_size=4 * 1024 * 1024)
     app[SETTINGS] = settings
     app.cleanup_ctx.append(_core)
-    endpoint.setup(app, path="/webhook")
+    endpoint.mount(app, path="/webhook")
     app.router.add_get("/health", _health)
     return app
 

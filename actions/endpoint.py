@@ -2,8 +2,12 @@
 
 `POST /webhook/actions` runs rasa_sdk's ActionExecutor in the app's event loop with the
 app's own booking service (`app[SERVICE]`), so the embedded default shares one process
-and one store with the API. Error statuses follow rasa_sdk's own endpoint: 400 for a
-rejected action (forms rely on it), 404 for an unknown action, 449 without a domain.
+and one store with the API. It is served on the internal listener only (app/internal.py),
+never on the public port, and every call must carry `Authorization: Bearer
+<ACTIONS_TOKEN>` (Rasa sends it from endpoints.yml): anything else is refused with 401
+before the body is read, because an action runs as whichever WhatsApp sender the body
+names. Error statuses follow rasa_sdk's own endpoint: 400 for a rejected action (forms
+rely on it), 404 for an unknown action, 449 without a domain.
 """
 
 from __future__ import annotations
@@ -21,7 +25,8 @@ from rasa_sdk.interfaces import (
 )
 
 from actions import context
-from app.keys import SERVICE
+from app.internal import bearer_ok, internal_app, unauthorized
+from app.keys import SERVICE, SETTINGS
 
 log = logging.getLogger(__name__)
 
@@ -38,6 +43,9 @@ def build_executor() -> ActionExecutor:
 
 
 async def webhook(request: web.Request) -> web.Response:
+    if not bearer_ok(request, request.app[SETTINGS].actions_token.get_secret_value()):
+        log.warning("actions call refused: missing or wrong token")
+        return unauthorized()
     try:
         action_call: Any = await request.json()
     except (json.JSONDecodeError, UnicodeDecodeError):
@@ -64,11 +72,18 @@ async def webhook(request: web.Request) -> web.Response:
 
 
 async def list_actions(request: web.Request) -> web.Response:
+    if not bearer_ok(request, request.app[SETTINGS].actions_token.get_secret_value()):
+        return unauthorized()
     return web.json_response([{"name": n} for n in sorted(request.app[EXECUTOR].actions)])
 
 
-def setup(app: web.Application, path: str = WEBHOOK_PATH) -> None:
-    """Mount the executor; the service comes from the app once it has started."""
+def mount(app: web.Application, path: str = WEBHOOK_PATH) -> None:
+    """Mount the executor on `app`; the service comes from the app once it has started."""
     app[EXECUTOR] = build_executor()
     app.router.add_post(path, webhook)
     app.router.add_get(path, list_actions)
+
+
+def setup(app: web.Application) -> None:
+    """The actions role: on the internal listener, not on the public app."""
+    mount(internal_app(app))

@@ -34,6 +34,7 @@ from booking.errors import (
     NotFound,
     PatientOverlap,
     SlotUnavailable,
+    TooManyBookings,
 )
 from booking.locks import Hold
 from booking.models import Booking, Doctor, Role, User
@@ -380,6 +381,10 @@ class ValidateBookingForm(FormValidation):
         except PatientOverlap:
             turn.say("utter_patient_overlap")
             self.clear_from(turn, "slot_start")
+            return
+        except TooManyBookings as exc:
+            turn.say("utter_too_many_bookings", limit=exc.details.get("max_upcoming", ""))
+            turn.set(DONE, True)
             return
         except (SlotUnavailable, InvalidInput):
             turn.say("utter_slot_unavailable")

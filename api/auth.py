@@ -1,8 +1,12 @@
 """JWT access and refresh tokens, and role checks for aiohttp handlers.
 
 Tokens are HS256 only (the algorithm is pinned: `none`, RS/HS confusion and any
-other algorithm are refused), carry exp, iat, iss, aud, sub, role, typ and jti,
-and are checked with a small clock leeway. Tokens are never logged.
+other algorithm are refused), carry exp, iat, iss, aud, sub, role, typ, jti, the login
+family (fam) and the user's token version (ver), and are checked with a small clock
+leeway. Tokens are never logged. Beyond the signature, every access token is checked
+against the revocation state in Redis (booking/token_revocations.py): logged out,
+family revoked (logout, refresh-token reuse), or older than the user's token version
+("log out everywhere", password change).
 """
 
 from __future__ import annotations
@@ -21,10 +25,12 @@ import jwt
 from aiohttp import web
 
 from api.errors import ApiError, forbidden, response_for, unauthorized
-from app.keys import SETTINGS
+from app.keys import COORDINATOR, SETTINGS
 from app.settings import Settings
+from booking.errors import StoreUnavailable
 from booking.models import Role, User
 from booking.service import Actor
+from booking.token_revocations import Revocations
 
 log = logging.getLogger(__name__)
 
@@ -33,7 +39,7 @@ LEEWAY_S = 10              # tolerated clock skew between issuer and verifier
 MAX_TOKEN_CHARS = 4096     # anything longer is not one of ours
 ACCESS = "access"
 REFRESH = "refresh"
-REQUIRED_CLAIMS = ["exp", "iat", "iss", "aud", "sub", "role", "typ", "jti"]
+REQUIRED_CLAIMS = ["exp", "iat", "iss", "aud", "sub", "role", "typ", "jti", "fam", "ver"]
 STATIC_ADMIN_ID = "static-admin-token"
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -59,12 +65,15 @@ def _encode(settings: Settings, claims: dict[str, Any]) -> str:
     return jwt.encode(claims, settings.jwt_secret.get_secret_value(), algorithm=ALGORITHM)
 
 
-def issue_tokens(settings: Settings, user: User) -> dict[str, Any]:
-    """The login response body: a short-lived access token and a single-use refresh token."""
+def issue_tokens(settings: Settings, user: User, family: str | None = None) -> dict[str, Any]:
+    """The login response body: a short-lived access token and a single-use refresh token.
+
+    A login starts a new family; a refresh continues the family of the token it used."""
     now = int(time.time())
     access_s = settings.access_token_minutes * 60
     base = {"iss": settings.jwt_issuer, "aud": settings.jwt_audience, "sub": user.id,
-            "role": user.role.value, "iat": now}
+            "role": user.role.value, "iat": now, "fam": family or uuid.uuid4().hex,
+            "ver": user.token_version}
     access = {**base, "typ": ACCESS, "exp": now + access_s, "jti": uuid.uuid4().hex}
     if user.doctor_id:
         access["doctor_id"] = user.doctor_id
@@ -90,9 +99,43 @@ def decode_token(settings: Settings, token: str, typ: str) -> dict[str, Any]:
     except jwt.PyJWTError as exc:
         raise unauthorized("invalid token") from exc
     if claims.get("typ") != typ or not isinstance(claims.get("sub"), str) \
-            or claims.get("role") not in Role.__members__:
+            or claims.get("role") not in Role.__members__ \
+            or not isinstance(claims.get("fam"), str) or not isinstance(claims.get("jti"), str) \
+            or not isinstance(claims.get("ver"), int) or isinstance(claims.get("ver"), bool):
         raise unauthorized("invalid token")
     return claims
+
+
+def remaining_s(claims: dict[str, Any]) -> int:
+    """Seconds until the token expires, plus the leeway: how long its state must be kept."""
+    return int(claims["exp"] - time.time()) + LEEWAY_S + 1
+
+
+def revocations(request: web.Request) -> Revocations:
+    coord = request.config_dict[COORDINATOR]
+    return Revocations(coord.redis, coord.ns)
+
+
+_outage_logged_at = 0.0
+
+
+async def check_not_revoked(request: web.Request, claims: dict[str, Any]) -> None:
+    """401 for a logged-out token, a revoked family or an outdated token version."""
+    global _outage_logged_at
+    try:
+        state = await revocations(request).access_state(claims["jti"], claims["fam"],
+                                                        claims["sub"])
+    except StoreUnavailable:
+        # Fail open (see booking/token_revocations.py): the signature and the 15-minute
+        # lifetime still hold. Logged at most once a minute.
+        if time.monotonic() - _outage_logged_at > 60:
+            _outage_logged_at = time.monotonic()
+            log.warning("token revocations unchecked: redis unreachable")
+        return
+    if state.denied or state.family_revoked:
+        raise unauthorized("token revoked")
+    if claims["ver"] < state.min_version:
+        raise unauthorized("token revoked")
 
 
 def bearer_token(request: web.Request) -> str | None:
@@ -103,7 +146,7 @@ def bearer_token(request: web.Request) -> str | None:
     return token.strip()
 
 
-def authenticate(request: web.Request) -> Principal:
+async def authenticate(request: web.Request) -> Principal:
     """The caller's principal from the Bearer access token; 401 when missing or invalid."""
     settings = request.config_dict[SETTINGS]
     token = bearer_token(request)
@@ -113,6 +156,7 @@ def authenticate(request: web.Request) -> Principal:
     if static and hmac.compare_digest(token.encode(), static.encode()):
         return Principal(STATIC_ADMIN_ID, Role.admin, None)
     claims = decode_token(settings, token, ACCESS)
+    await check_not_revoked(request, claims)
     doctor_id = claims.get("doctor_id")
     return Principal(claims["sub"], Role(claims["role"]),
                      doctor_id if isinstance(doctor_id, str) else None)
@@ -129,7 +173,7 @@ def requires(*roles: str) -> Callable[[Handler], Handler]:
         @functools.wraps(handler)
         async def wrapper(request: web.Request) -> web.StreamResponse:
             try:
-                principal = authenticate(request)
+                principal = await authenticate(request)
                 if allowed and principal.role not in allowed:
                     raise forbidden()
             except ApiError as exc:

@@ -24,6 +24,7 @@ DOMAIN_STATUS: tuple[tuple[type[domain.BookingError], int], ...] = (
     (domain.InvalidInput, 422),
     (domain.SlotUnavailable, 409),
     (domain.PatientOverlap, 409),
+    (domain.TooManyBookings, 409),
     (domain.CutoffPassed, 409),
     (domain.InvalidTransition, 409),
     (domain.Conflict, 409),

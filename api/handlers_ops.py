@@ -1,4 +1,6 @@
-"""Operations: readiness (Mongo, Redis, Rasa), Prometheus metrics, OpenAPI document and docs."""
+"""Operations: readiness (Mongo, Redis, Rasa), OpenAPI document and docs.
+
+Prometheus metrics are on the internal listener (app/internal.py), not on the public port."""
 
 from __future__ import annotations
 
@@ -7,13 +9,11 @@ import logging
 
 import aiohttp
 from aiohttp import web
-from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from api import schemas as s
 from api.openapi import DOCS_HTML, cached_openapi
 from api.spec import endpoint, reply
 from app.keys import COORDINATOR, SETTINGS, STORE
-from app.metrics import REGISTRY
 from booking.errors import BookingError
 
 log = logging.getLogger(__name__)
@@ -39,10 +39,13 @@ async def _redis(request: web.Request) -> tuple[bool, str]:
 
 
 async def _rasa(request: web.Request) -> tuple[bool, str]:
-    url = request.config_dict[SETTINGS].rasa_url.rstrip("/") + "/status"
+    settings = request.config_dict[SETTINGS]
+    url = settings.rasa_url.rstrip("/") + "/status"
+    params = {"token": settings.rasa_token.get_secret_value()}
     timeout = aiohttp.ClientTimeout(total=CHECK_TIMEOUT_S)
     try:
-        async with aiohttp.ClientSession(timeout=timeout) as session, session.get(url) as resp:
+        async with aiohttp.ClientSession(timeout=timeout) as session, \
+                session.get(url, params=params) as resp:
             # Any HTTP answer below 500 means the server is up (it may want a token).
             return resp.status < 500, f"HTTP {resp.status}"
     except (aiohttp.ClientError, TimeoutError, OSError) as exc:
@@ -63,12 +66,6 @@ async def ready(request: web.Request) -> web.Response:
     is_ready = all(c.ok for c in components.values() if c.required)
     return reply(s.ReadyOut(status="ready" if is_ready else "not_ready", components=components),
                  status=200 if is_ready else 503)
-
-
-@endpoint("Prometheus metrics", tags=TAGS, responses={200: "text/plain"}, public=True)
-async def metrics(request: web.Request) -> web.Response:
-    return web.Response(body=generate_latest(REGISTRY),
-                        headers={"Content-Type": CONTENT_TYPE_LATEST})
 
 
 @endpoint("This API's OpenAPI 3 document", tags=TAGS, responses={200: "application/json"},

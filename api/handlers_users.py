@@ -7,10 +7,11 @@ import asyncio
 from aiohttp import web
 
 from api import schemas as s
-from api.auth import principal_of, requires
+from api.auth import principal_of, requires, revocations
+from api.handlers_auth import void_user_tokens
 from api.present import user_out
 from api.spec import body_of, endpoint, query_of, reply
-from app.keys import STORE
+from app.keys import SETTINGS, STORE
 from booking.errors import Conflict
 from booking.models import Role, User
 from booking.passwords import hash_password
@@ -73,6 +74,11 @@ async def patch_user(request: web.Request) -> web.Response:
         updated.doctor_id = None
     await _check_doctor_link(request, updated.role, updated.doctor_id)
     await store.update_user(updated)
+    if body.password is not None or updated.role != user.role \
+            or updated.doctor_id != user.doctor_id:
+        # Tokens carry the role (and doctor link): none issued before may outlive the change.
+        await void_user_tokens(request, updated.id)
+        updated = await store.get_user(updated.id)
     return reply(user_out(updated))
 
 
@@ -83,4 +89,7 @@ async def delete_user(request: web.Request) -> web.Response:
     if user_id == principal_of(request).user_id:
         raise Conflict("you cannot delete your own account")
     await request.config_dict[STORE].delete_user(user_id)
+    # No user document to hold a version any more: void its access tokens in Redis.
+    await revocations(request).raise_version(
+        user_id, 2**31, request.config_dict[SETTINGS].access_token_minutes * 60 + 120)
     return web.Response(status=204)

@@ -37,8 +37,10 @@ def booking_out(booking: Booking, tz: ZoneInfo | None) -> s.BookingOut:
 
 
 def user_out(user: User) -> s.UserOut:
-    return s.UserOut(id=user.id, name=user.name, email=user.email, whatsapp=user.whatsapp,
-                     role=user.role, doctor_id=user.doctor_id, language=user.language,
+    return s.UserOut(id=user.id, name=user.name, email=user.email,
+                     whatsapp=user.whatsapp or user.whatsapp_pending,
+                     whatsapp_verified=user.whatsapp is not None, role=user.role,
+                     doctor_id=user.doctor_id, language=user.language,
                      created_at=user.created_at)
 
 

@@ -19,6 +19,10 @@ ROUTES = [
     web.post("/auth/login", auth.login),
     web.post("/auth/refresh", auth.refresh),
     web.post("/auth/logout", auth.logout),
+    web.post("/auth/logout-all", auth.logout_all),
+    web.post("/auth/password", auth.change_password),
+    web.post("/auth/whatsapp/verify", auth.whatsapp_verify),
+    web.post("/auth/whatsapp/confirm", auth.whatsapp_confirm),
     web.get("/auth/me", auth.me),
     web.get("/doctors", doctors.list_doctors),
     web.post("/doctors", doctors.create_doctor),
@@ -44,7 +48,6 @@ ROUTES = [
     web.patch(USER, users.patch_user),
     web.delete(USER, users.delete_user),
     web.get("/ready", ops.ready),
-    web.get("/metrics", ops.metrics),
     web.get("/openapi.json", ops.openapi_json),
     web.get("/docs", ops.docs),
 ]

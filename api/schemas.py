@@ -120,6 +120,34 @@ class RefreshIn(In):
     refresh_token: Annotated[str, StringConstraints(min_length=1, max_length=4096)]
 
 
+class AcceptedOut(Out):
+    status: Literal["accepted"] = "accepted"
+    message: str = ""
+
+
+class PasswordChangeIn(In):
+    current_password: Annotated[str, StringConstraints(min_length=1, max_length=128)]
+    new_password: Password
+
+
+class VerifyStartIn(In):
+    """Empty: the code goes to the number given at registration (or a new one here)."""
+
+    whatsapp: WhatsApp | None = None
+
+    _wa = field_validator("whatsapp")(_whatsapp)
+
+
+class VerifyStartOut(Out):
+    status: Literal["sent"] = "sent"
+    expires_in: int
+    to: str = Field(description="The number the code went to, masked but for 4 digits.")
+
+
+class VerifyConfirmIn(In):
+    code: Annotated[str, StringConstraints(strip_whitespace=True, pattern=r"^[0-9]{6}$")]
+
+
 class TokenOut(Out):
     access_token: str
     refresh_token: str
@@ -134,6 +162,7 @@ class UserOut(Out):
     name: str
     email: str | None
     whatsapp: str | None
+    whatsapp_verified: bool
     role: Role
     doctor_id: str | None
     language: str

@@ -25,7 +25,8 @@ def build_core(settings: Settings, *, sync_store: MongoStore | None = None
     coordinator = Coordinator(redis_client(redis_url), hold_seconds=settings.hold_seconds,
                               namespace=settings.redis_namespace)
     service = BookingService(store, coordinator,
-                             policy=Policy(cutoff_minutes=settings.cancel_cutoff_minutes))
+                             policy=Policy(cutoff_minutes=settings.cancel_cutoff_minutes,
+                                           max_upcoming=settings.max_upcoming_bookings))
     return store, coordinator, service
 
 
@@ -37,9 +38,8 @@ async def core_ctx(app: web.Application) -> AsyncIterator[None]:
         from booking import demo
         from booking.passwords import hash_password
 
-        counts = await store.run(demo.load, store.sync,
-                                 password_hash=hash_password(
-                                     settings.demo_password.get_secret_value()))
+        counts = await store.run(demo.load, store.sync, password_hash=hash_password(
+            settings.demo_password.get_secret_value()) if settings.demo_accounts else None)
         log.info("demo data loaded: %s", counts)
     app[STORE] = store
     app[COORDINATOR] = coordinator

@@ -8,7 +8,9 @@ import logging.config
 
 from aiohttp import web
 
+from app import web_security
 from app.context import PRESET_STORE, core_ctx
+from app.internal import INTERNAL_APP, internal_ctx, new_internal_app
 from app.keys import COMPONENTS, SETTINGS
 from app.logsafety import install_filters
 from app.settings import Settings, load_settings
@@ -28,12 +30,15 @@ def create_app(settings: Settings, *, store: MongoStore | None = None) -> web.Ap
     app[COMPONENTS] = {}
     if store is not None:
         app[PRESET_STORE] = store
+    app[INTERNAL_APP] = new_internal_app()
     app.cleanup_ctx.append(core_ctx)
     app.router.add_get("/health", health)
     from app.roles import setup_role
 
     for role in sorted(settings.role_set):
         setup_role(app, role)
+    web_security.install(app)
+    app.cleanup_ctx.append(internal_ctx)  # last: roles have added their internal routes
     return app
 
 

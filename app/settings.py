@@ -6,7 +6,9 @@ Every variable can be given plainly (MONGODB_URL) or with the project prefix
 
 from __future__ import annotations
 
-from typing import Any
+import ipaddress
+import secrets
+from typing import Any, Literal
 
 from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -19,13 +21,57 @@ def env(name: str, default: Any, description: str, **kwargs: Any) -> Any:
                  description=description, **kwargs)
 
 
+def random_secret() -> SecretStr:
+    """The embedded default's per-start secret: works at once, known to nobody."""
+    return SecretStr(secrets.token_urlsafe(32))
+
+
+def secret_env(name: str, description: str) -> Any:
+    """A secret that must be given in production; random per start on the embedded default."""
+    return Field(default_factory=random_secret,
+                 validation_alias=AliasChoices(ENV_PREFIX + name, name),
+                 description=description + " Production: required, >= 32 characters; "
+                 "embedded default: random per start.")
+
+
+# Values that shipped as defaults in earlier versions (or in examples): public, so refused
+# in production even when set explicitly.
+DEVELOPMENT_SECRETS = frozenset({"dev-only-change-me-0123456789abcdef", "dev-webhook-token",
+                                 "sandbox-token", "change-me", "changeme", "secret"})
+MIN_SECRET_CHARS = 32
+# Secrets production refuses to start without (field name -> variable).
+REQUIRED_SECRETS = {"jwt_secret": "JWT_SECRET", "wati_webhook_token": "WATI_WEBHOOK_TOKEN",
+                    "actions_token": "ACTIONS_TOKEN", "rasa_token": "RASA_TOKEN"}
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, extra="ignore",
                                       populate_by_name=True)
 
     app_host: str = env("APP_HOST", "127.0.0.1", "Address the app listens on.")
-    app_port: int = env("APP_PORT", 8080, "Port of the app (API, webhook, actions, pages).",
+    app_env: Literal["development", "production"] = env(
+        "APP_ENV", "development",
+        "production refuses default or weak secrets; MONGODB_URL (not mongomock://) or "
+        "REDIS_URL imply it.")
+    app_port: int = env("APP_PORT", 8080, "Public port of the app (API, webhook, pages).",
                         ge=1, le=65535)
+    actions_host: str = env("ACTIONS_HOST", "127.0.0.1",
+                            "Address of the internal listener (Rasa actions, /metrics); "
+                            "never behind the public load balancer.")
+    actions_port: int = env("ACTIONS_PORT", 5056,
+                            "Port of the internal listener; 0 = any free port.", ge=0, le=65535)
+    actions_token: SecretStr = secret_env(
+        "ACTIONS_TOKEN", "Bearer token Rasa sends to the actions endpoint.")
+    metrics_token: SecretStr | None = env(
+        "METRICS_TOKEN", None, "Bearer token required for /metrics on the internal listener; "
+        "unset = none (the listener is internal).")
+    public_url: str | None = env("PUBLIC_URL", None,
+                                 "Public base URL (https://... turns on HSTS).")
+    trusted_proxies: str = env("TRUSTED_PROXIES", "",
+                               "CIDRs of proxies whose X-Forwarded-For is believed "
+                               "(comma-separated); empty = the peer address.")
+    cors_origins: str = env("CORS_ORIGINS", "",
+                            "Origins allowed to call the API from a browser (comma-separated).")
     roles: str = env("ROLES", "api,bot,actions,scheduler",
                      "Roles this process runs: api, bot, actions, scheduler (comma-separated).")
     mongodb_url: SecretStr | None = env(
@@ -38,8 +84,8 @@ class Settings(BaseSettings):
         "Load demo clinics at start; default: only on the embedded in-process store.")
     demo_password: SecretStr = env("DEMO_PASSWORD", SecretStr("demo12345"),
                                    "Password of the demo accounts.")
-    jwt_secret: SecretStr = env("JWT_SECRET", SecretStr("dev-only-change-me-0123456789abcdef"),
-                                "HMAC key for access and refresh tokens (>= 32 chars).")
+    jwt_secret: SecretStr = secret_env("JWT_SECRET",
+                                       "HMAC key for access and refresh tokens.")
     jwt_issuer: str = env("JWT_ISSUER", "klinik-wa", "JWT iss claim.")
     jwt_audience: str = env("JWT_AUDIENCE", "klinik-wa-api", "JWT aud claim.")
     access_token_minutes: int = env("ACCESS_TOKEN_MINUTES", 15, "Access token lifetime.", ge=1)
@@ -58,14 +104,16 @@ class Settings(BaseSettings):
                                      "No patient cancel/reschedule closer than this.", ge=0)
     hold_seconds: int = env("HOLD_SECONDS", 300, "How long an offered slot is held.", ge=10)
     rasa_url: str = env("RASA_URL", "http://127.0.0.1:5005", "Rasa server (REST channel).")
+    rasa_token: SecretStr = secret_env(
+        "RASA_TOKEN", "Rasa HTTP API token (rasa run --auth-token).")
     start_rasa: bool = env("START_RASA", True, "make run: start the Rasa server too.")
     wati_api_url: str | None = env("WATI_API_URL", None,
                                    "Wati API base URL; unset = the local sandbox.")
     wati_api_token: SecretStr = env("WATI_API_TOKEN", SecretStr("sandbox-token"),
                                     "Wati bearer token.")
     wati_api_version: str = env("WATI_API_VERSION", "v3", "Wati API paths: v3 or v1.")
-    wati_webhook_token: SecretStr = env("WATI_WEBHOOK_TOKEN", SecretStr("dev-webhook-token"),
-                                        "Secret ?token= on the webhook URL.")
+    wati_webhook_token: SecretStr = secret_env("WATI_WEBHOOK_TOKEN",
+                                               "Secret ?token= on the webhook URL.")
     wati_sandbox_port: int = env("WATI_SANDBOX_PORT", 8081,
                                  "Port of the local Wati sandbox (chat page) when WATI_API_URL "
                                  "is unset; 0 = any free port.", ge=0, le=65535)
@@ -76,6 +124,13 @@ class Settings(BaseSettings):
     smtp_host: str = env("SMTP_HOST", "127.0.0.1", "SMTP server for the email fallback.")
     smtp_port: int = env("SMTP_PORT", 1025, "SMTP port.")
     smtp_from: str = env("SMTP_FROM", "noreply@klinik.local", "Sender of fallback emails.")
+    smtp_tls: Literal["auto", "starttls", "tls", "off"] = env(
+        "SMTP_TLS", "auto", "SMTP encryption: starttls, tls (implicit), off; auto = starttls "
+        "in production, off on the embedded default.")
+    smtp_username: str | None = env("SMTP_USERNAME", None, "SMTP login (with SMTP_PASSWORD).")
+    smtp_password: SecretStr | None = env("SMTP_PASSWORD", None, "SMTP password.")
+    max_upcoming_bookings: int = env("MAX_UPCOMING_BOOKINGS", 5,
+                                     "Upcoming bookings one patient may hold at once.", ge=1)
     reminder_lead_minutes: int = env("REMINDER_LEAD_MINUTES", 24 * 60,
                                      "Reminder lead time before the appointment.", ge=1)
     second_reminder_minutes: int | None = env("SECOND_REMINDER_MINUTES", None,
@@ -137,6 +192,14 @@ class Settings(BaseSettings):
             raise ValueError("must be at least 32 characters")
         return v
 
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _proxies(cls, v: str) -> str:
+        for cidr in v.split(","):
+            if cidr.strip():
+                ipaddress.ip_network(cidr.strip(), strict=False)  # ValueError names it
+        return v
+
     @field_validator("wati_api_version")
     @classmethod
     def _wati_version(cls, v: str) -> str:
@@ -155,6 +218,53 @@ class Settings(BaseSettings):
         return (not url or url.startswith("mongomock://")) and self.redis_url is None
 
     @property
+    def production(self) -> bool:
+        """Real servers or an explicit APP_ENV=production: secrets must be real."""
+        url = self.mongodb_url.get_secret_value() if self.mongodb_url else ""
+        return self.app_env == "production" or bool(url and not url.startswith("mongomock://")) \
+            or self.redis_url is not None
+
+    @property
+    def smtp_mode(self) -> str:
+        if self.smtp_tls != "auto":
+            return self.smtp_tls
+        return "starttls" if self.production else "off"
+
+    @property
+    def proxy_networks(self) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
+        return tuple(ipaddress.ip_network(c.strip(), strict=False)
+                     for c in self.trusted_proxies.split(",") if c.strip())
+
+    @property
+    def cors_origin_set(self) -> frozenset[str]:
+        return frozenset(o.strip().rstrip("/") for o in self.cors_origins.split(",") if o.strip())
+
+    @property
+    def demo_accounts(self) -> bool:
+        """Demo logins (known password) exist only on the embedded default, never in production."""
+        return self.demo_data and not self.production
+
+    def production_problems(self) -> list[str]:
+        """One line per secret production cannot run with (empty outside production)."""
+        if not self.production:
+            return []
+        problems = []
+        for field, name in REQUIRED_SECRETS.items():
+            value = getattr(self, field).get_secret_value()
+            if field not in self.model_fields_set:
+                problems.append(f"{name} is not set")
+            elif value in DEVELOPMENT_SECRETS:
+                problems.append(f"{name} is a development default")
+            elif len(value) < MIN_SECRET_CHARS:
+                problems.append(f"{name} is shorter than {MIN_SECRET_CHARS} characters")
+        if self.admin_token is not None and \
+                len(self.admin_token.get_secret_value()) < MIN_SECRET_CHARS:
+            problems.append(f"ADMIN_TOKEN is shorter than {MIN_SECRET_CHARS} characters")
+        if self.wati_api_url and (self.wati_api_token.get_secret_value() in DEVELOPMENT_SECRETS):
+            problems.append("WATI_API_TOKEN is a development default (WATI_API_URL is set)")
+        return problems
+
+    @property
     def demo_data(self) -> bool:
         if self.load_demo_data is not None:
             return self.load_demo_data
@@ -167,14 +277,20 @@ class SettingsError(SystemExit):
 
 
 def load_settings(**overrides: Any) -> Settings:
+    """Settings of a process start: invalid values and, in production, weak secrets refused."""
     try:
-        return Settings(**overrides)
+        settings = Settings(**overrides)
     except ValidationError as exc:
         lines = []
         for err in exc.errors():
             name = str(err["loc"][0]).upper().removeprefix(ENV_PREFIX) if err["loc"] else "?"
             lines.append(f"  {name} (or {ENV_PREFIX}{name}): {err['msg']}")
         raise SettingsError("invalid configuration:\n" + "\n".join(lines)) from None
+    problems = settings.production_problems()
+    if problems:
+        raise SettingsError("refusing to start in production mode:\n"
+                            + "\n".join(f"  {p}" for p in problems))
+    return settings
 
 
 def markdown_table() -> str:
@@ -182,7 +298,9 @@ def markdown_table() -> str:
     rows = ["| variable | default | what it does |", "|---|---|---|"]
     for name, field in Settings.model_fields.items():
         default = field.default
-        if isinstance(default, SecretStr):
+        if field.default_factory is random_secret:
+            default = "(random per start)"
+        elif isinstance(default, SecretStr):
             default = "(secret)" if name != "demo_password" else default.get_secret_value()
         shown = "unset" if default is None else f"`{default}`"
         rows.append(f"| `{name.upper()}` | {shown} | {field.description} |")

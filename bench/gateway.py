@@ -41,6 +41,8 @@ from sandbox import WatiSandbox
 from tests.bot.conftest import FakeRasa
 from tests.rasa.server import ensure_model, free_port, start_rasa
 
+BENCH_ACTIONS_TOKEN = "bench-actions-token-0123456789abcdef"  # noqa: S105 - local bench
+
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 DOC = Path(__file__).resolve().parents[1] / "docs" / "benchmarks-gateway.md"
 # What patients say first; answered by Rasa (some through custom actions in both modes).
@@ -90,21 +92,24 @@ async def main(users: int, messages: int, rounds: int, model_path: str | None = 
     model = Path(model_path) if model_path else await asyncio.to_thread(ensure_model)
     action_port = free_port()
     rasa = await asyncio.to_thread(start_rasa, model,
-                                   f"http://127.0.0.1:{action_port}/webhook/actions")
+                                   f"http://127.0.0.1:{action_port}/webhook/actions",
+                                   action_token=BENCH_ACTIONS_TOKEN)
     sandbox = WatiSandbox(token="bench-token", status_webhooks=False, enforce_window=False,
                           read_receipts=False)
     await sandbox.start()
     store = MongoStore.from_url(None)
     settings = Settings(roles="bot,actions", wati_api_url=sandbox.url,
                         wati_api_token="bench-token", wati_webhook_token="bench-hook",
-                        rasa_url=rasa.url, redis_url=REDIS_URL,
+                        rasa_url=rasa.url, redis_url=REDIS_URL, actions_port=action_port,
+                        actions_token=BENCH_ACTIONS_TOKEN, rasa_token=rasa.auth_token,
                         redis_namespace=f"bench:{uuid.uuid4().hex[:8]}:", load_demo_data=True,
                         log_level="WARNING")
     app = create_app(settings, store=store)
     runner = web.AppRunner(app, access_log=None)
     await runner.setup()
-    await web.TCPSite(runner, "127.0.0.1", action_port).start()
-    hook = f"http://127.0.0.1:{action_port}/whatsapp/webhook?token=bench-hook"
+    app_port = free_port()
+    await web.TCPSite(runner, "127.0.0.1", app_port).start()
+    hook = f"http://127.0.0.1:{app_port}/whatsapp/webhook?token=bench-hook"
     gateway = app[COMPONENTS]["bot"]
     # wa_id -> (event set when its message is fully processed, perf time of last reply)
     done: dict[str, asyncio.Event] = {}

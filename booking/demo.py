@@ -36,6 +36,8 @@ DEMO_DOCTOR = "doctor@demo.klinik.id"
 DEMO_PATIENT = "patient@demo.klinik.id"
 DEMO_PATIENT_WA = "6281200000001"
 DEMO_DOCTOR_ID = "doc-jak-general-1"
+DEMO_WHATSAPP_PATIENTS = 100
+DEMO_UPCOMING_PER_PATIENT = 3
 
 CLINICS = {
     "Jakarta": ("Klinik Sehat Menteng", "Jl. HOS Cokroaminoto No. 12, Menteng"),
@@ -151,9 +153,12 @@ def build_doctors(today: date) -> list[Doctor]:
     return doctors
 
 
-def load(store: MongoStore, *, password_hash: str, now: datetime | None = None,
+def load(store: MongoStore, *, password_hash: str | None, now: datetime | None = None,
          bookings_per_doctor: int = 6) -> dict[str, int]:
-    """Idempotent: re-running replaces demo doctors and keeps existing users and bookings."""
+    """Idempotent: re-running replaces demo doctors and keeps existing users and bookings.
+
+    `password_hash=None` (production): no account can log in with the public demo password
+    and no calendar feed has the public demo token."""
     now = now or datetime.now(UTC)
     store.ensure_indexes()
     doctors = build_doctors(now.date())
@@ -162,7 +167,8 @@ def load(store: MongoStore, *, password_hash: str, now: datetime | None = None,
             doctor.user_id = "user-demo-doctor"
             doctor.whatsapp = "6281200000002"
             doctor.email = DEMO_DOCTOR
-            doctor.calendar_token = "demo-calendar-token-0b7f"  # noqa: S105 - demo data
+            if password_hash is not None:
+                doctor.calendar_token = "demo-calendar-token-0b7f"  # noqa: S105 - demo data
         store.upsert_doctor(doctor)
     accounts = [
         User(id="user-demo-admin", name="Admin Klinik", email=DEMO_ADMIN, role=Role.admin,
@@ -174,7 +180,7 @@ def load(store: MongoStore, *, password_hash: str, now: datetime | None = None,
              whatsapp=DEMO_PATIENT_WA, role=Role.patient, password_hash=password_hash),
     ]
     rng = random.Random(11)  # noqa: S311
-    for i in range(30):
+    for i in range(DEMO_WHATSAPP_PATIENTS):
         accounts.append(User(id=f"user-demo-p{i:02d}",
                              name=f"{rng.choice(FIRST_NAMES)} {rng.choice(LAST_NAMES)}",
                              whatsapp=f"628130000{i:04d}", role=Role.patient))
@@ -188,12 +194,16 @@ def load(store: MongoStore, *, password_hash: str, now: datetime | None = None,
     created_bookings = 0
     if not store.find_bookings(limit=1)[0]:
         patients = [u for u in accounts if u.role == Role.patient]
+        held = {p.id: 0 for p in patients}
         for doctor in doctors:
             slots = available_slots(doctor, now=now, start=now, end=now + timedelta(days=14))
             for slot in rng.sample(slots, min(bookings_per_doctor, len(slots))):
                 patient = rng.choice(patients)
-                if store.patient_overlaps(patient.id, slot.start, slot.end):
+                # below MAX_UPCOMING_BOOKINGS: every demo patient can still book
+                if held[patient.id] >= DEMO_UPCOMING_PER_PATIENT or \
+                        store.patient_overlaps(patient.id, slot.start, slot.end):
                     continue
+                held[patient.id] += 1
                 store.insert_booking(Booking(
                     ref=new_ref(), patient_id=patient.id, doctor_id=doctor.id,
                     start=slot.start, end=slot.end, created_at=now, updated_at=now,
@@ -218,7 +228,8 @@ def main() -> None:
     if url and not url.startswith("mongomock://") and not args.force:
         raise SystemExit("refusing to load demo data into a configured MongoDB without --force")
     store = MongoStore.from_url(url)
-    counts = load(store, password_hash=hash_password(settings.demo_password.get_secret_value()))
+    counts = load(store, password_hash=hash_password(settings.demo_password.get_secret_value())
+                  if settings.demo_accounts else None)
     print(counts)  # noqa: T201
 
 

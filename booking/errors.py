@@ -49,6 +49,12 @@ class PatientOverlap(BookingError):
     code = "patient_overlap"
 
 
+class TooManyBookings(BookingError):
+    """The patient already holds as many upcoming bookings as one patient may."""
+
+    code = "too_many_bookings"
+
+
 class CutoffPassed(BookingError):
     """Too close to the appointment to cancel or reschedule it online."""
 

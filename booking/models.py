@@ -142,17 +142,28 @@ class User(Model):
     id: str = Field(default_factory=new_id)
     name: str = ""
     email: str | None = None
+    # A number the user proved they read: WhatsApp conversations and bookings attach to the
+    # account by it (unique). Numbers typed on the web wait in whatsapp_pending until a code
+    # sent there comes back, so nobody can claim somebody else's WhatsApp history.
     whatsapp: str | None = None
+    whatsapp_pending: str | None = None
     role: Role = Role.patient
     password_hash: str | None = None
     doctor_id: str | None = None
     language: str = "id"
+    # Raised by "log out everywhere" and password changes: older tokens are void.
+    token_version: int = 0
     created_at: datetime = Field(default_factory=lambda: datetime.now(UTC))
 
-    @field_validator("whatsapp")
+    @field_validator("whatsapp", "whatsapp_pending")
     @classmethod
     def _wa(cls, v: str | None) -> str | None:
         return normalise_whatsapp(v) if v else None
+
+    @property
+    def whatsapp_only(self) -> bool:
+        """Registered by writing on WhatsApp: no web login of its own."""
+        return self.role == Role.patient and not self.email and not self.password_hash
 
     @field_validator("email")
     @classmethod

@@ -37,6 +37,8 @@ class Kind(StrEnum):
     schedule_changed = "schedule_changed"
     doctor_daily_agenda = "doctor_daily_agenda"
     manual = "manual"
+    whatsapp_verification = "whatsapp_verification"  # a code proving the number is theirs
+    account_exists = "account_exists"  # someone tried to register with a known address
 
 
 class OutboxEntry(Model):
@@ -112,6 +114,19 @@ _TEXTS = {
     ("schedule_changed", "id"):
         "Mohon maaf, jadwal {doctor} berubah dan booking {ref} pada {date}, {time} "
         "perlu dijadwalkan ulang. Balas pesan ini untuk memilih waktu baru.",
+    ("whatsapp_verification", "id"):
+        "Kode verifikasi Klinik Sehat: {code}. Berlaku 10 menit. Jangan berikan kode ini "
+        "kepada siapa pun.",
+    ("whatsapp_verification", "en"):
+        "Klinik Sehat verification code: {code}. Valid for 10 minutes. Do not share it.",
+    ("account_exists", "id"):
+        "Halo {name}, ada yang mencoba mendaftar di Klinik Sehat dengan alamat email ini. "
+        "Akun Anda sudah ada: masuk dengan email dan kata sandi Anda. Jika itu bukan Anda, "
+        "abaikan pesan ini.",
+    ("account_exists", "en"):
+        "Hi {name}, someone tried to sign up at Klinik Sehat with this email address. You "
+        "already have an account: sign in with your email and password. If it was not you, "
+        "ignore this message.",
     ("schedule_changed", "en"):
         "Sorry, {doctor}'s schedule changed and booking {ref} on {date}, {time} needs a new "
         "time. Reply to this message to pick one.",
@@ -149,6 +164,28 @@ def entries_for(kind: Kind, booking: Booking, doctor: Doctor, patient: User,
                         doctor_id=booking.doctor_id, to=to, email=email, language=lang,
                         template=kind.value, params=params,
                         text=render(kind.value, lang, params))]
+
+
+def verification_entry(user_id: str, number: str, code: str, lang: str) -> OutboxEntry:
+    """The code goes to the number being proven and nowhere else (no e-mail fallback: an
+    e-mail would prove nothing about the number)."""
+    params = {"code": code}
+    return OutboxEntry(kind=Kind.whatsapp_verification,
+                       dedupe_key=f"{Kind.whatsapp_verification.value}:{user_id}:{new_id()}",
+                       to=number, email=None, language=lang,
+                       template=Kind.whatsapp_verification.value, params=params,
+                       text=render(Kind.whatsapp_verification.value, lang, params))
+
+
+def account_exists_entry(owner: User) -> OutboxEntry:
+    """Tell the owner of an address that someone tried to register with it (e-mail only:
+    the registration answer itself says nothing, so addresses cannot be enumerated)."""
+    params = {"name": owner.name or ""}
+    return OutboxEntry(kind=Kind.account_exists,
+                       dedupe_key=f"{Kind.account_exists.value}:{owner.id}:{new_id()}",
+                       to=None, email=owner.email, language=owner.language,
+                       params=params, text=render(Kind.account_exists.value, owner.language,
+                                                  params))
 
 
 def reminder_obsolete(booking: dict[str, Any] | None, now: datetime) -> str | None:

@@ -17,6 +17,7 @@ from booking.errors import (
     NotFound,
     PatientOverlap,
     SlotUnavailable,
+    TooManyBookings,
 )
 from booking.locks import Coordinator, Hold
 from booking.models import (
@@ -50,6 +51,7 @@ class Policy:
     cutoff_minutes: int = 120     # no patient cancel/reschedule closer than this to the start
     alternatives: int = 3         # how many next free slots a "taken" answer carries
     earliest_window_days: int = 3  # chunk size when scanning for the earliest slot
+    max_upcoming: int = 5         # upcoming bookings one patient may hold (no hoarding)
 
 
 @dataclass(frozen=True, slots=True)
@@ -255,6 +257,13 @@ class BookingService:
         if await self.store.patient_overlaps(patient_id, start, end, exclude):
             raise PatientOverlap("you already have a booking at that time")
         now = self.clock()
+        # Under the patient lock, so two parallel requests cannot both pass the count. A move
+        # replaces a booking; staff booking for a patient are not limited.
+        if rescheduled_from is None and actor.role == Role.patient and \
+                await self.store.count_upcoming(patient_id, now) >= self.policy.max_upcoming:
+            raise TooManyBookings(
+                f"you already have {self.policy.max_upcoming} upcoming bookings",
+                max_upcoming=self.policy.max_upcoming)
         for _ in range(5):  # a ref collision is rare: retry with a fresh one
             booking = Booking(
                 ref=new_ref(), patient_id=patient_id, doctor_id=doctor.id, start=start, end=end,
@@ -459,6 +468,24 @@ class BookingService:
         if entries:
             await self.store.enqueue(entries)
         await self.store.update_booking_fields(booking.id, {"outbox_pending": []})
+
+    async def repair_interrupted_reschedules(self, *, grace: timedelta = timedelta(minutes=1),
+                                             window: timedelta = timedelta(days=2)) -> int:
+        """Finish moves a crash interrupted: the new booking exists, the old one is still
+        confirmed. The old one becomes rescheduled (its slot freed), as the move intended,
+        so no patient keeps two confirmed bookings (scheduler job)."""
+        now = self.clock()
+        repaired = 0
+        for new, old in await self.store.interrupted_reschedules(now - grace, now - window):
+            try:
+                await self._transition(old, BookingStatus.rescheduled, Actor.system(),
+                                       "rescheduled", {"rescheduled_to": new.id},
+                                       note="completed by the repair sweep")
+            except InvalidTransition:
+                continue  # changed meanwhile (cancelled, completed): nothing to finish
+            repaired += 1
+            log.warning("interrupted reschedule repaired: %s -> %s", old.id, new.id)
+        return repaired
 
     async def flush_pending_outbox(self, *, grace: timedelta = timedelta(minutes=1)) -> int:
         """Re-emit notifications a crashed process decided but did not copy (scheduler job)."""

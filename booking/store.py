@@ -267,6 +267,55 @@ class MongoStore:
             raise NotFound("user not found", user_id=user_id)
 
     @store_call
+    def bump_token_version(self, user_id: str) -> int:
+        """Void every token of the user issued so far; returns the new version."""
+        doc = self.users.find_one_and_update({"_id": _literal(user_id)},
+                                             {"$inc": {"token_version": 1}},
+                                             return_document=ReturnDocument.AFTER)
+        if doc is None:
+            raise NotFound("user not found", user_id=user_id)
+        return int(doc["token_version"])
+
+    @store_call
+    def set_password_hash(self, user_id: str, password_hash: str) -> None:
+        if not self.users.update_one({"_id": _literal(user_id)},
+                                     {"$set": {"password_hash": password_hash}}).matched_count:
+            raise NotFound("user not found", user_id=user_id)
+
+    @store_call
+    def attach_whatsapp(self, user_id: str, number: str) -> tuple[User, int]:
+        """The user proved they read `number`: it becomes theirs.
+
+        A WhatsApp-only patient who already writes from that number is folded into the
+        account (their bookings move over); another web account that held it loses it
+        (numbers are recycled; whoever reads it now owns it). Returns the user and how many
+        bookings moved. Idempotent, so a crash half-way is repaired by confirming again."""
+        number = _literal(number)
+        moved = 0
+        for _ in range(3):  # a WhatsApp patient may be created for the number meanwhile
+            holder = _from(self.users.find_one({"whatsapp": number}))
+            if holder is not None and holder["id"] != user_id:
+                other = User.model_validate(holder)
+                if other.whatsapp_only:
+                    moved += self.bookings.update_many(
+                        {"patient_id": other.id},
+                        {"$set": {"patient_id": _literal(user_id)}}).modified_count
+                    self.users.delete_one({"_id": other.id})
+                else:
+                    self.users.update_one({"_id": other.id}, {"$unset": {"whatsapp": ""}})
+            try:
+                doc = self.users.find_one_and_update(
+                    {"_id": _literal(user_id)},
+                    {"$set": {"whatsapp": number}, "$unset": {"whatsapp_pending": ""}},
+                    return_document=ReturnDocument.AFTER)
+            except DuplicateKeyError:
+                continue
+            if doc is None:
+                raise NotFound("user not found", user_id=user_id)
+            return User.model_validate(_from(doc)), moved
+        raise Conflict("the number is being registered right now; try again")
+
+    @store_call
     def upsert_whatsapp_patient(self, whatsapp: str, name: str, language: str) -> User:
         """Register a WhatsApp sender once; later calls return the existing user."""
         fresh = User(whatsapp=whatsapp, name=name, language=language)
@@ -386,6 +435,28 @@ class MongoStore:
         if exclude_id:
             query["_id"] = {"$ne": _literal(exclude_id)}
         return [Booking.model_validate(_from(d)) for d in self.bookings.find(query)]
+
+    @store_call
+    def interrupted_reschedules(self, created_before: datetime, created_after: datetime,
+                                limit: int = 200) -> list[tuple[Booking, Booking]]:
+        """(new, old) pairs where a move booked the new slot but the old booking is still
+        confirmed: a process died between the two writes of BookingService.reschedule."""
+        moved = list(self.bookings.find(
+            {"rescheduled_from": {"$ne": None}, "status": BookingStatus.confirmed.value,
+             "created_at": {"$lt": created_before, "$gte": created_after}}).limit(limit))
+        if not moved:
+            return []
+        by_old = {d["rescheduled_from"]: d for d in moved}
+        olds = self.bookings.find({"_id": {"$in": [_literal(k) for k in by_old]},
+                                   "status": BookingStatus.confirmed.value})
+        return [(Booking.model_validate(_from(by_old[o["_id"]])),
+                 Booking.model_validate(_from(o))) for o in olds]
+
+    @store_call
+    def count_upcoming(self, patient_id: str, now: datetime) -> int:
+        return int(self.bookings.count_documents(
+            {"patient_id": _literal(patient_id), "start": {"$gt": now},
+             "status": {"$in": [s.value for s in ACTIVE_STATUSES]}}))
 
     @store_call
     def find_bookings(self, *, patient_id: str | None = None, doctor_id: str | None = None,

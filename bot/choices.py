@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 from typing import Any, cast
 
+from redis import exceptions as redis_errors
 from redis.asyncio import Redis
 
 from bot.render import normalise_choice
@@ -24,6 +25,9 @@ log = logging.getLogger(__name__)
 CHOICES_PREFIX = "wa:choices:"
 NUMBERS_PREFIX = "wa:choices:n:"
 CHOICES_TTL_S = 6 * 3600
+# Choices are a convenience: with Redis away a tap is read as the text it shows (the NLU
+# still understands most titles), never an error that loses the patient's message.
+_REDIS_DOWN = (redis_errors.ConnectionError, redis_errors.TimeoutError, OSError)
 
 
 class Choices:
@@ -42,15 +46,18 @@ class Choices:
             return
         numbers = {k: v for k, v in choices.items() if k.isdigit()}
         titles = {k: v for k, v in choices.items() if not k.isdigit()}
-        async with self.redis.pipeline(transaction=True) as pipe:
-            if titles:
-                pipe.hset(self._key(wa_id), mapping=cast(Any, titles))
-                pipe.expire(self._key(wa_id), CHOICES_TTL_S)
-            pipe.delete(self._numbers(wa_id))
-            if numbers:
-                pipe.hset(self._numbers(wa_id), mapping=cast(Any, numbers))
-                pipe.expire(self._numbers(wa_id), CHOICES_TTL_S)
-            await pipe.execute()
+        try:
+            async with self.redis.pipeline(transaction=True) as pipe:
+                if titles:
+                    pipe.hset(self._key(wa_id), mapping=cast(Any, titles))
+                    pipe.expire(self._key(wa_id), CHOICES_TTL_S)
+                pipe.delete(self._numbers(wa_id))
+                if numbers:
+                    pipe.hset(self._numbers(wa_id), mapping=cast(Any, numbers))
+                    pipe.expire(self._numbers(wa_id), CHOICES_TTL_S)
+                await pipe.execute()
+        except _REDIS_DOWN as exc:
+            log.warning("choices not remembered, redis unreachable (%s)", type(exc).__name__)
 
     async def resolve(self, wa_id: str, shown: str | None) -> str | None:
         """The payload behind a tapped title or typed number; None for free text."""
@@ -60,7 +67,11 @@ class Choices:
         if not key:
             return None
         hash_key = self._numbers(wa_id) if key.isdigit() else self._key(wa_id)
-        raw = await self.redis.hget(hash_key, key)
+        try:
+            raw = await self.redis.hget(hash_key, key)
+        except _REDIS_DOWN as exc:
+            log.warning("choices lookup skipped, redis unreachable (%s)", type(exc).__name__)
+            return None
         if raw is None:
             return None
         return raw.decode() if isinstance(raw, bytes) else str(raw)

@@ -45,6 +45,7 @@ SUBJECTS = {
            "doctor_new_booking": "Pasien baru {ref}",
            "appointment_reminder": "Pengingat jadwal {ref}",
            "schedule_changed": "Jadwal dokter berubah: booking {ref}",
+           "account_exists": "Percobaan pendaftaran dengan email Anda",
            "": "Pesan dari klinik"},
     "en": {"booking_confirmation": "Booking confirmed {ref}",
            "booking_cancelled": "Booking {ref} cancelled",
@@ -52,6 +53,7 @@ SUBJECTS = {
            "doctor_new_booking": "New patient {ref}",
            "appointment_reminder": "Appointment reminder {ref}",
            "schedule_changed": "Schedule changed: booking {ref}",
+           "account_exists": "A sign-up attempt with your e-mail address",
            "": "A message from the clinic"},
 }
 GREETING_NAME = {"id": "Bapak/Ibu", "en": "there"}
@@ -364,7 +366,7 @@ async def build_dispatcher(app: web.Application) -> OutboxDispatcher:
     session = aiohttp.ClientSession() if hooked else None
     url = app[COMPONENTS].get(SANDBOX_URL) or _sandbox_url(settings)
     wati = build_wati_client(settings, session, url)  # type: ignore[arg-type]
-    mailer = Mailer(settings.smtp_host, settings.smtp_port, settings.smtp_from)
+    mailer = Mailer.from_settings(settings)
     coordinator = app.get(COORDINATOR)
     parked = ParkedStatuses(coordinator.redis, coordinator.ns) if coordinator else None
     dispatcher = OutboxDispatcher(chat, wati, mailer, parked=parked,

@@ -137,7 +137,12 @@ class Gateway:
             lang = got.language or lang
         logs.insert(0, chatlog.inbound(wa_id, shown, kind, event.message_key, received_at,
                                        understood, lang))
-        await self.chat.insert_chat_logs(logs)
+        try:
+            await self.chat.insert_chat_logs(logs)
+        except BookingError as exc:
+            # The patient has been answered: retrying the event would run it through Rasa
+            # a second time. The log line is what is lost, and it is said here.
+            log.warning("chat log not written (%s): %d lines", exc.code, len(logs))
         WEBHOOKS.labels(outcome="processed").inc()
 
     async def _rasa_message(self, wa_id: str, kind: str, shown: str, lang: str

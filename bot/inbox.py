@@ -6,6 +6,9 @@
   nothing: unprocessed events are picked up on start and by a periodic sweep.
 - Each sender has a lane: a slot is reserved the moment the webhook arrives, so one
   sender's messages are handled strictly in arrival order; lanes run concurrently.
+- An outage (database or Redis unreachable) while an event is handled is not its failure:
+  the event stays pending and is retried with backoff, holding its lane so the sender's
+  later messages still come after it. Only an error of the event itself marks it failed.
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ from typing import Any
 from redis import exceptions as redis_errors
 from redis.asyncio import Redis
 
+from booking.errors import StoreUnavailable
 from booking.store_chat import ChatStore
 from bot.payloads import Action, Classified, WatiEvent, dedupe_key
 
@@ -38,6 +42,10 @@ SEEN_TTL_S = 48 * 3600
 CLAIM_S = 45.0
 SWEEP_S = 15.0
 _REDIS_DOWN = (redis_errors.ConnectionError, redis_errors.TimeoutError, OSError)
+# Outages, not bad events: retried (RETRY_BASE_S doubling up to RETRY_MAX_S) until they pass.
+INFRASTRUCTURE = (StoreUnavailable, *_REDIS_DOWN)
+RETRY_BASE_S = 0.5
+RETRY_MAX_S = 30.0
 
 Handler = Callable[[dict[str, Any]], Awaitable[None]]
 
@@ -60,6 +68,7 @@ class _Slot:
 class Inbox:
     def __init__(self, chat: ChatStore, redis: Redis, namespace: str, handler: Handler, *,
                  concurrency: int = 64, claim_s: float = CLAIM_S, sweep_s: float = SWEEP_S,
+                 retry_base_s: float = RETRY_BASE_S, retry_max_s: float = RETRY_MAX_S,
                  clock: Callable[[], datetime] = utcnow) -> None:
         self.chat = chat
         self.redis = redis
@@ -67,6 +76,8 @@ class Inbox:
         self.handler = handler
         self.claim_s = claim_s
         self.sweep_s = sweep_s
+        self.retry_base_s = retry_base_s
+        self.retry_max_s = retry_max_s
         self.clock = clock
         self.token = uuid.uuid4().hex
         self._sem = asyncio.Semaphore(concurrency)
@@ -144,8 +155,16 @@ class Inbox:
                 queue.popleft()
                 if slot.doc is None:
                     continue
-                async with self._sem:
-                    await self._process(slot.doc)
+                attempt = 0
+                while True:
+                    async with self._sem:
+                        done = await self._process(slot.doc)
+                    if done:
+                        break
+                    # an outage: wait (without a worker slot), the lane keeps its order
+                    await asyncio.sleep(min(self.retry_max_s,
+                                            self.retry_base_s * 2 ** min(attempt, 16)))
+                    attempt += 1
         finally:
             if not queue:
                 self._lanes.pop(lane, None)
@@ -153,26 +172,36 @@ class Inbox:
             if not self._workers:
                 self._idle.set()
 
-    async def _process(self, doc: dict[str, Any]) -> None:
+    async def _process(self, doc: dict[str, Any]) -> bool:
+        """Handle one event; False: an outage interrupted it, try again later."""
         key = doc["_id"]
+        finished = True
         try:
             if doc.get("owner") != self.token:  # recovered from a crashed replica
                 now = self.clock()
                 if not await self.chat.inbox_takeover(key, self.token, now,
                                                       now + timedelta(seconds=self.claim_s)):
-                    return  # someone else took it, or it is done
+                    return True  # someone else took it, or it is done
+                doc["owner"] = self.token
             try:
                 await self.handler(doc)
+            except INFRASTRUCTURE as exc:
+                log.warning("webhook event waits for the outage to pass (%s)",
+                            type(exc).__name__)
+                finished = False
+                return False
             except Exception as exc:  # one bad event must not stop the lane
                 log.exception("processing webhook event failed")
                 await self.chat.inbox_finish(key, "failed", self.clock(), type(exc).__name__)
-                return
+                return True
             await self.chat.inbox_finish(key, "done", self.clock())
         except Exception:
             # The store is down: the event stays pending and a sweep retries it.
             log.warning("webhook event left for retry: store unavailable")
         finally:
-            self._known.discard(key)
+            if finished:
+                self._known.discard(key)
+        return True
 
     # ---- start, sweep, stop ---------------------------------------------------------------
     async def recover(self) -> int:

@@ -1,9 +1,11 @@
-"""Email fallback over SMTP (aiosmtplib)."""
+"""Email fallback over SMTP (aiosmtplib): STARTTLS or implicit TLS and a login in
+production (SMTP_TLS, SMTP_USERNAME, SMTP_PASSWORD), plain only on the embedded default."""
 
 from __future__ import annotations
 
 import logging
 from email.message import EmailMessage
+from typing import Any
 
 import aiosmtplib
 
@@ -19,11 +21,25 @@ class MailRejected(MailError):
 
 
 class Mailer:
-    def __init__(self, host: str, port: int, sender: str, *, timeout_s: float = 10.0) -> None:
+    def __init__(self, host: str, port: int, sender: str, *, timeout_s: float = 10.0,
+                 tls: str = "off", username: str | None = None,
+                 password: str | None = None) -> None:
+        if tls not in ("off", "starttls", "tls"):
+            raise ValueError(f"unknown SMTP TLS mode {tls!r}")
         self.host = host
         self.port = port
         self.sender = sender
         self.timeout_s = timeout_s
+        self.tls = tls
+        self.username = username
+        self.password = password
+
+    @classmethod
+    def from_settings(cls, settings: Any) -> Mailer:
+        return cls(settings.smtp_host, settings.smtp_port, settings.smtp_from,
+                   tls=settings.smtp_mode, username=settings.smtp_username,
+                   password=settings.smtp_password.get_secret_value()
+                   if settings.smtp_password else None)
 
     async def send(self, to: str, subject: str, body: str) -> None:
         msg = EmailMessage()
@@ -32,8 +48,11 @@ class Mailer:
         msg["Subject"] = subject
         msg.set_content(body)
         try:
+            # STARTTLS is required when asked for: never a silent downgrade to plain text.
             await aiosmtplib.send(msg, hostname=self.host, port=self.port,
-                                  timeout=self.timeout_s, start_tls=False, use_tls=False)
+                                  timeout=self.timeout_s, start_tls=self.tls == "starttls",
+                                  use_tls=self.tls == "tls", username=self.username,
+                                  password=self.password)
         except aiosmtplib.SMTPRecipientsRefused as exc:
             codes = [r.code for r in exc.recipients]
             if codes and all(400 <= c < 500 for c in codes):  # greylisting, mailbox busy

@@ -11,6 +11,18 @@ from pydantic import BaseModel, ConfigDict, field_validator
 
 from booking.notifications import OutboxStatus
 
+# WhatsApp's own limit on a text message: anything longer did not come from WhatsApp, and is
+# cut before it is stored or reaches Rasa (whose NLU cost grows with the text).
+MAX_TEXT = 4096
+MAX_FIELD = 256  # ids, names, statuses
+
+
+def _cut(limit: int) -> Any:
+    def cut(cls: Any, v: Any) -> Any:
+        return v[:limit] if isinstance(v, str) else v
+
+    return classmethod(cut)
+
 
 class _Lenient(BaseModel):
     model_config = ConfigDict(extra="allow", populate_by_name=True)
@@ -22,6 +34,8 @@ class ButtonReply(_Lenient):
     text: str | None = None
     payload: str | None = None
 
+    _cut_text = field_validator("text", "payload")(_cut(MAX_TEXT))
+
 
 class InteractiveReply(_Lenient):
     """Interactive button or list row: {"id": "1", "title": "...", "description": "..."}."""
@@ -29,6 +43,8 @@ class InteractiveReply(_Lenient):
     id: str | None = None
     title: str | None = None
     description: str | None = None
+
+    _cut_text = field_validator("id", "title", "description")(_cut(MAX_TEXT))
 
 
 class WatiEvent(_Lenient):
@@ -56,6 +72,12 @@ class WatiEvent(_Lenient):
     @classmethod
     def _str(cls, v: Any) -> Any:
         return str(v) if isinstance(v, int | float) else v
+
+    _cut_text = field_validator("text")(_cut(MAX_TEXT))
+    _cut_fields = field_validator(
+        "eventType", "id", "whatsappMessageId", "localMessageId", "conversationId", "created",
+        "timestamp", "waId", "senderName", "type", "statusString", "failedCode",
+        "failedDetail")(_cut(MAX_FIELD))
 
     @field_validator("owner", mode="before")
     @classmethod

@@ -38,9 +38,13 @@ class Understanding:
 
 
 class RasaBridge:
-    def __init__(self, session: aiohttp.ClientSession, base_url: str) -> None:
+    def __init__(self, session: aiohttp.ClientSession, base_url: str,
+                 token: str | None = None) -> None:
         self.session = session
         self.base_url = base_url.rstrip("/")
+        # Rasa's HTTP API (tracker, status) wants ?token= when it runs with --auth-token;
+        # the REST channel webhook does not check it (it stays reachable from the app only).
+        self.api_params = {"token": token} if token else {}
 
     async def send(self, sender: str, message: str, *, sender_name: str | None,
                    message_id: str | None) -> list[dict[str, Any]]:
@@ -66,7 +70,8 @@ class RasaBridge:
         """Intent, confidence and entities of the sender's latest message (best effort)."""
         url = f"{self.base_url}/conversations/{quote(sender, safe='')}/tracker"
         try:
-            async with self.session.get(url, params={"include_events": "NONE"},
+            async with self.session.get(url, params={"include_events": "NONE",
+                                                     **self.api_params},
                                         timeout=TRACKER_TIMEOUT) as resp:
                 if resp.status != 200:
                     return Understanding()

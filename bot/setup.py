@@ -96,14 +96,14 @@ async def bot_ctx(app: web.Application) -> AsyncIterator[None]:
     session = aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=256))
     wati = WatiClient(session, url, settings.wati_api_token.get_secret_value(),
                       version=settings.wati_api_version)
-    rasa = RasaBridge(session, settings.rasa_url)
+    rasa = RasaBridge(session, settings.rasa_url, settings.rasa_token.get_secret_value())
     redis = coordinator.redis  # a bounded blocking pool (booking.locks.redis_client)
     parked = ParkedStatuses(redis, coordinator.ns)
     gateway = Gateway(store=app[STORE], chat=chat, service=app[SERVICE], wati=wati, rasa=rasa,
                       choices=Choices(redis, coordinator.ns), parked=parked)
     inbox = Inbox(chat, redis, coordinator.ns, gateway.handle)
     dispatcher = OutboxDispatcher(
-        chat, wati, Mailer(settings.smtp_host, settings.smtp_port, settings.smtp_from),
+        chat, wati, Mailer.from_settings(settings),
         parked=parked, policy=RetryPolicy(max_attempts=settings.outbox_max_attempts))
     app[COMPONENTS][RUNTIME] = BotRuntime(
         session=session, chat=chat, wati=wati, rasa=rasa, gateway=gateway, inbox=inbox,

@@ -20,7 +20,7 @@ REOPEN_TEMPLATE = "reopen_conversation"
 # Approved templates (WhatsApp Manager / Wati dashboard); English variants end in "_en".
 APPROVED_TEMPLATES = frozenset({
     "booking_confirmation", "appointment_reminder", "booking_cancelled", "booking_rescheduled",
-    "doctor_new_booking", "schedule_changed", REOPEN_TEMPLATE,
+    "doctor_new_booking", "schedule_changed", "whatsapp_verification", REOPEN_TEMPLATE,
 })
 
 

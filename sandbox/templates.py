@@ -47,6 +47,9 @@ _ID = [
              "Halo {{name}}, mohon maaf, jadwal {{doctor}} berubah dan booking {{ref}} pada "
              "{{date}}, {{time}} perlu dijadwalkan ulang. Balas pesan ini untuk memilih "
              "waktu baru."),
+    Template("whatsapp_verification",
+             "Kode verifikasi Klinik Sehat: {{code}}. Berlaku 10 menit. Jangan berikan kode "
+             "ini kepada siapa pun.", category="AUTHENTICATION"),
     Template("reopen_conversation",
              "Halo {{name}}, ada pesan untuk Anda dari klinik: {{message}}\nBalas pesan ini "
              "untuk melanjutkan percakapan."),
@@ -70,6 +73,9 @@ _EN = [
     Template("schedule_changed_en",
              "Hi {{name}}, sorry: {{doctor}}'s schedule changed and booking {{ref}} on {{date}}, "
              "{{time}} needs a new time. Reply to this message to pick one.", language="en"),
+    Template("whatsapp_verification_en",
+             "Klinik Sehat verification code: {{code}}. Valid for 10 minutes. Do not share "
+             "it.", language="en", category="AUTHENTICATION"),
     Template("reopen_conversation_en",
              "Hi {{name}}, the clinic has a message for you: {{message}}\nReply to continue "
              "the conversation.", language="en"),

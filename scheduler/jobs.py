@@ -5,6 +5,7 @@
   per booking and kind), close the claims; skips are recorded and counted;
 - completion: ended bookings become completed (`BookingService.complete_past`);
 - pending outbox flush: notifications a crashed process decided but did not copy;
+- reschedule repair: a move a crash interrupted after the new booking was written;
 - outbox dispatch: the gateway's dispatcher, every few seconds, with backoff on failure;
 - daily doctor agenda (off by default).
 
@@ -351,6 +352,9 @@ class Jobs:
     async def flush_pending_outbox(self) -> int:
         return await self.service.flush_pending_outbox()
 
+    async def repair_reschedules(self) -> int:
+        return await self.service.repair_interrupted_reschedules()
+
     async def dispatch_outbox(self) -> int:
         return await self.dispatch.run()
 
@@ -382,6 +386,7 @@ class Jobs:
         plan: list[tuple[str, timedelta, datetime]] = [
             ("sweep_reminders", sweep, now),
             ("flush_pending_outbox", timedelta(minutes=1), now),
+            ("repair_reschedules", timedelta(minutes=1), now),
             ("complete_past", timedelta(minutes=s.complete_past_minutes), now + sweep),
             ("dispatch_outbox", timedelta(seconds=s.outbox_dispatch_seconds),
              now + timedelta(seconds=1)),

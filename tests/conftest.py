@@ -16,6 +16,9 @@ from booking.models import Break, Doctor, Role, User, WeeklyRule
 from booking.service import BookingService, Policy
 from booking.store import MongoStore, Store
 
+# Every app a test builds opens its internal listener (actions, /metrics) on a free port,
+# never on the fixed default a developer's `make run` may hold.
+os.environ.setdefault("KLINIK_ACTIONS_PORT", "0")
 REDIS_TEST_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 MONGODB_URL = os.environ.get("MONGODB_URL") or os.environ.get("KLINIK_MONGODB_URL")
 STORE_KINDS = ["mongomock"] + (["mongodb"] if MONGODB_URL and not

@@ -10,6 +10,7 @@ import subprocess
 import tempfile
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 from pathlib import Path
 from typing import Any
@@ -131,9 +132,18 @@ def cross_validate(project: Project, folds: int) -> dict[str, float]:
 
 
 # ---- the running server --------------------------------------------------------------------
+def _with_token(url: str) -> str:
+    """Rasa's HTTP API runs with --auth-token: pass RASA_TOKEN from the environment."""
+    token = os.environ.get("KLINIK_RASA_TOKEN") or os.environ.get("RASA_TOKEN")
+    if not token:
+        return url
+    return url + ("&" if "?" in url else "?") + urllib.parse.urlencode({"token": token})
+
+
 def _request(method: str, url: str, payload: Any = None, timeout: float = 10.0) -> Any:
     if not url.startswith(("http://", "https://")):
         raise ValueError(f"not an http URL: {url}")
+    url = _with_token(url)
     data = json.dumps(payload).encode() if payload is not None else None
     req = urllib.request.Request(url, data=data, method=method,  # noqa: S310 - checked above
                                  headers={"Content-Type": "application/json"})

@@ -11,10 +11,12 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
+import aiohttp
 import pytest
 from aiohttp.test_utils import TestClient
 
 from api.auth import issue_tokens
+from app.internal import bound_port
 from app.main import create_app
 from app.settings import Settings
 from booking.models import Doctor, Role, User
@@ -103,6 +105,14 @@ class Api:
         slots = (await resp.json())["slots"]
         assert len(slots) >= n
         return [slot["start"] for slot in slots[:n]]
+
+    async def internal_get(self, path: str, headers: dict[str, str] | None = None
+                           ) -> tuple[int, str]:
+        """GET on the app's internal listener (actions, /metrics): status and body."""
+        port = bound_port(self.client.server.app)
+        async with aiohttp.ClientSession() as session, \
+                session.get(f"http://127.0.0.1:{port}{path}", headers=headers) as resp:
+            return resp.status, await resp.text()
 
     async def book(self, user: User, doctor_id: str, start: str, **extra: Any) -> Any:
         return await self.client.post("/bookings", json={"doctor_id": doctor_id, "start": start,

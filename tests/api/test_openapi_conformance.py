@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
@@ -66,15 +66,23 @@ class LiveServer:
         self.loop.close()
 
 
+Headers = Callable[[str], dict[str, str]]
+
+
 @pytest.fixture
 def live(sync_store: MongoStore, password_hash: str, redis_namespace: str
-         ) -> Iterator[tuple[str, Seed, dict[str, dict[str, str]]]]:
+         ) -> Iterator[tuple[str, Seed, Headers]]:
     settings = make_settings(redis_namespace)
     with LiveServer(create_app(settings, store=sync_store)) as server:
         seed = seed_store(sync_store, password_hash)
-        headers = {role: {"Authorization": "Bearer "
-                          + issue_tokens(settings, user)["access_token"]}
-                   for role, user in (("admin", seed.admin), ("patient", seed.patient))}
+        ids = {"admin": seed.admin.id, "patient": seed.patient.id}
+
+        def headers(role: str) -> dict[str, str]:
+            # Fresh per operation, from the stored user: generated calls to
+            # /auth/logout-all and /auth/password void every earlier token.
+            user = sync_store.get_user(ids[role])
+            return {"Authorization": "Bearer " + issue_tokens(settings, user)["access_token"]}
+
         yield f"http://127.0.0.1:{server.port}", seed, headers
     from tests.conftest import drop_namespace
 
@@ -83,9 +91,8 @@ def live(sync_store: MongoStore, password_hash: str, redis_namespace: str
 
 @pytest.mark.parametrize("role", ["admin", "patient"])
 def test_every_operation_conforms_to_the_document(
-        live: tuple[str, Seed, dict[str, dict[str, str]]], role: str) -> None:
-    base_url, _, by_role = live
-    headers = by_role[role]
+        live: tuple[str, Seed, Headers], role: str) -> None:
+    base_url, _, headers_for = live
     raw: dict[str, Any] = requests.get(base_url + "/openapi.json", timeout=10).json()
     schema = schemathesis.openapi.from_dict(raw)
     session = requests.Session()
@@ -101,7 +108,7 @@ def test_every_operation_conforms_to_the_document(
                   derandomize=True, suppress_health_check=list(HealthCheck))
         def run(case: Any) -> None:
             response = case.call_and_validate(base_url=base_url, session=session,
-                                              headers=headers, checks=CHECKS)
+                                              headers=headers_for(role), checks=CHECKS)
             statuses[response.status_code] = statuses.get(response.status_code, 0) + 1
 
         try:

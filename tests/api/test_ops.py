@@ -57,7 +57,7 @@ async def test_ready_sees_a_running_rasa(aiohttp_client: Any, sync_store: Any, n
 async def test_metrics_count_requests_by_route_template(api: Api) -> None:
     await api.client.get("/doctors/doc-test-1")
     await api.client.get("/doctors/nope")
-    text = await (await api.client.get("/metrics")).text()
+    _, text = await api.internal_get("/metrics")
     assert 'klinik_http_requests_total{method="GET",route="/doctors/{doctor_id}",status="200"}' \
         in text
     assert 'route="/doctors/{doctor_id}",status="404"' in text
@@ -65,7 +65,7 @@ async def test_metrics_count_requests_by_route_template(api: Api) -> None:
     assert "doc-test-1" not in text  # concrete ids never become labels
     [start] = await api.first_slots("doc-test-1")
     await api.book(api.seed.patient, "doc-test-1", start)
-    text = await (await api.client.get("/metrics")).text()
+    _, text = await api.internal_get("/metrics")
     assert 'klinik_bookings_total{outcome="booked",source="web"}' in text
 
 

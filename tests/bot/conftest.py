@@ -164,7 +164,7 @@ def bot_settings(*, sandbox: WatiSandbox | None, rasa_url: str, namespace: str,
     values: dict[str, Any] = dict(
         roles="bot", wati_api_url=sandbox.url if sandbox else None, wati_api_token=API_TOKEN,
         wati_webhook_token=HOOK_TOKEN, rasa_url=rasa_url, redis_url=REDIS_TEST_URL,
-        redis_namespace=namespace, load_demo_data=False, smtp_port=smtp_port,
+        redis_namespace=namespace, load_demo_data=False, smtp_port=smtp_port, smtp_tls="off",
         admin_token=ADMIN_TOKEN, outbox_max_attempts=3, wati_sandbox_port=0)
     values.update(overrides)
     return Settings(**values)

@@ -22,7 +22,13 @@ from bot.dispatcher import OutboxDispatcher
 from bot.setup import BotRuntime
 from sandbox import WatiSandbox
 from tests.bot.conftest import bot_settings
-from tests.rasa.server import RasaServer, rasa_action_port, rasa_model, rasa_server  # noqa: F401
+from tests.rasa.server import (  # noqa: F401
+    TEST_ACTIONS_TOKEN,
+    RasaServer,
+    rasa_action_port,
+    rasa_model,
+    rasa_server,
+)
 
 # Training a stale model and starting Rasa take minutes on 2 CPUs (counted in the setup).
 pytestmark = [pytest.mark.rasa, pytest.mark.timeout(900)]
@@ -42,8 +48,10 @@ async def live(aiohttp_server: Any, sandbox: WatiSandbox, rasa_server: RasaServe
                rasa_action_port: int, sync_store: MongoStore,  # noqa: F811
                redis_ns: str) -> AsyncIterator[Live]:
     settings = bot_settings(sandbox=sandbox, rasa_url=rasa_server.url, namespace=redis_ns,
-                            roles="bot,actions", load_demo_data=True)
-    server = await aiohttp_server(create_app(settings, store=sync_store), port=rasa_action_port)
+                            roles="bot,actions", load_demo_data=True,
+                            actions_port=rasa_action_port, actions_token=TEST_ACTIONS_TOKEN,
+                            rasa_token=rasa_server.auth_token)
+    server = await aiohttp_server(create_app(settings, store=sync_store))
     sandbox.webhook_url = str(server.make_url(
         f"/whatsapp/webhook?token={settings.wati_webhook_token.get_secret_value()}"))
     yield Live(server.app[COMPONENTS]["bot"], sandbox, sync_store)

@@ -4,6 +4,8 @@ Function API:
 
     model = ensure_model()                      # trains only when the assistant changed
     server = start_rasa(model, action_url="http://127.0.0.1:8123/webhook/actions")
+    # Rasa sends `Authorization: Bearer TEST_ACTIONS_TOKEN` to the actions endpoint and runs
+    # its HTTP API with --auth-token TEST_RASA_TOKEN (both overridable per call).
     server.send("6281234567890", "halo", metadata={"senderName": "Budi"})  # REST channel
     server.parse("mau booking dokter gigi")     # POST /model/parse
     server.stop()
@@ -20,8 +22,9 @@ Pytest fixtures (session scope, so Rasa starts once per run; import them into a
 conftest.py: `from tests.rasa.server import rasa_action_port, rasa_model, rasa_server`):
 
 - `rasa_model`: path of the up-to-date model (`scripts/rasa_model.py ensure`).
-- `rasa_action_port`: a free port reserved for the action endpoint; start your app there
-  (it may be started and stopped per test: the URL stays the same).
+- `rasa_action_port`: a free port reserved for the action endpoint; start your app with its
+  internal listener there (`actions_port=rasa_action_port, actions_token=TEST_ACTIONS_TOKEN`;
+  it may be started and stopped per test: the URL stays the same).
 - `rasa_server`: the running `RasaServer`, action_endpoint
   http://127.0.0.1:<rasa_action_port>/webhook/actions (the app's actions role).
 
@@ -54,6 +57,8 @@ from bot.retrain.rasa_proc import rasa_env
 ROOT = Path(__file__).resolve().parents[2]
 RASA = ROOT / ".venv-rasa" / "bin" / "rasa"
 START_TIMEOUT_S = 420.0  # about 60 s on an idle 2-CPU machine; generous under load
+TEST_ACTIONS_TOKEN = "test-actions-token-0123456789abcdef0123"  # noqa: S105 - tests only
+TEST_RASA_TOKEN = "test-rasa-token-0123456789abcdef012345"  # noqa: S105 - tests only
 
 
 def free_port() -> int:
@@ -90,6 +95,7 @@ class RasaServer:
     workdir: Path
     log_path: Path
     action_url: str | None
+    auth_token: str = TEST_RASA_TOKEN
     started_in_s: float = 0.0
     _tmp: Any = field(default=None, repr=False)
 
@@ -107,12 +113,16 @@ class RasaServer:
                                              timeout) or []
         return result
 
+    def api(self, path: str) -> str:
+        """URL of an HTTP API route (behind --auth-token), token included."""
+        return f"{self.url}{path}?token={self.auth_token}"
+
     def parse(self, text: str) -> dict[str, Any]:
-        result: dict[str, Any] = _http("POST", self.url + "/model/parse", {"text": text})
+        result: dict[str, Any] = _http("POST", self.api("/model/parse"), {"text": text})
         return result
 
     def tracker(self, sender: str) -> dict[str, Any]:
-        result: dict[str, Any] = _http("GET", f"{self.url}/conversations/{sender}/tracker")
+        result: dict[str, Any] = _http("GET", self.api(f"/conversations/{sender}/tracker"))
         return result
 
     def log_tail(self, chars: int = 4000) -> str:
@@ -135,22 +145,27 @@ class RasaServer:
 
 
 def start_rasa(model: Path, action_url: str | None = None, *, port: int | None = None,
+               action_token: str = TEST_ACTIONS_TOKEN, auth_token: str = TEST_RASA_TOKEN,
                timeout: float = START_TIMEOUT_S) -> RasaServer:
-    """Start `rasa run --enable-api` on 127.0.0.1 and wait until /status answers."""
+    """Start `rasa run --enable-api` on 127.0.0.1 and wait until /status answers.
+
+    Like scripts/run.sh: the project's endpoints.yml, with the action URL and token given
+    through the environment, and the HTTP API behind --auth-token."""
     tmp = tempfile.TemporaryDirectory(prefix="rasa-server-")
     workdir = Path(tmp.name)
     endpoints = workdir / "endpoints.yml"
-    endpoints.write_text(f'action_endpoint:\n  url: "{action_url}"\n' if action_url else "{}\n")
+    endpoints.write_text((ROOT / "endpoints.yml").read_text() if action_url else "{}\n")
     log_path = workdir / "rasa.log"
     port = port or free_port()
     cmd = [str(RASA), "run", "--enable-api", "-m", str(model), "--endpoints", str(endpoints),
            "--credentials", str(ROOT / "credentials.yml"), "--port", str(port),
-           "--interface", "127.0.0.1"]
+           "--interface", "127.0.0.1", "--auth-token", auth_token]
+    env = {**rasa_env(), "ACTIONS_URL": action_url or "", "ACTIONS_TOKEN": action_token}
     started = time.monotonic()
     with log_path.open("wb") as log:
-        process = subprocess.Popen(cmd, cwd=ROOT, env=rasa_env(),  # noqa: S603
+        process = subprocess.Popen(cmd, cwd=ROOT, env=env,  # noqa: S603
                                    stdout=log, stderr=subprocess.STDOUT)
-    server = RasaServer(port, process, workdir, log_path, action_url, _tmp=tmp)
+    server = RasaServer(port, process, workdir, log_path, action_url, auth_token, _tmp=tmp)
     try:
         _wait_ready(server, started, timeout)
     except BaseException:  # includes a pytest-timeout interrupt: never leave Rasa running
@@ -166,7 +181,7 @@ def _wait_ready(server: RasaServer, started: float, timeout: float) -> None:
             raise RuntimeError(f"rasa run exited with {server.process.returncode}:\n"
                                f"{server.log_tail()}")
         try:
-            status = _http("GET", server.url + "/status", timeout=2)
+            status = _http("GET", server.api("/status"), timeout=2)
             if status and status.get("model_file"):
                 return
         except (OSError, urllib.error.URLError, json.JSONDecodeError):

@@ -1,14 +1,19 @@
-"""The actions role: rasa_sdk's executor mounted in the aiohttp app (POST /webhook/actions)."""
+"""The actions role: rasa_sdk's executor on the app's internal listener (POST /webhook/actions,
+bearer token required; the public port does not serve it)."""
 
 from __future__ import annotations
 
 import subprocess
 import sys
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
+import aiohttp
+import pytest
 from pydantic import SecretStr
 
+from app.internal import bound_port
 from app.main import create_app
 from app.settings import Settings
 from booking.models import Doctor
@@ -19,9 +24,37 @@ from tests.rasa.conftest import DOMAIN, SENDER
 ROOT = Path(__file__).resolve().parents[2]
 
 
+TOKEN = "actions-token-for-the-tests-0123456789"  # noqa: S105
+AUTH = {"Authorization": f"Bearer {TOKEN}"}
+
+
 def settings(namespace: str) -> Settings:
     return Settings(roles="actions", redis_url=SecretStr(REDIS_TEST_URL),
-                    redis_namespace=namespace, load_demo_data=False)
+                    redis_namespace=namespace, load_demo_data=False, actions_token=TOKEN)
+
+
+class Internal:
+    """A client of the app's internal listener (where Rasa calls the actions)."""
+
+    def __init__(self, session: aiohttp.ClientSession, port: int) -> None:
+        self.session = session
+        self.base = f"http://127.0.0.1:{port}"
+
+    async def post(self, path: str, **kwargs: Any) -> aiohttp.ClientResponse:
+        kwargs.setdefault("headers", AUTH)
+        return await self.session.post(self.base + path, **kwargs)
+
+    async def get(self, path: str, **kwargs: Any) -> aiohttp.ClientResponse:
+        kwargs.setdefault("headers", AUTH)
+        return await self.session.get(self.base + path, **kwargs)
+
+
+@pytest.fixture
+async def internal(aiohttp_client: Any, sync_store: MongoStore, redis_namespace: str
+                   ) -> AsyncIterator[Internal]:
+    client = await aiohttp_client(create_app(settings(redis_namespace), store=sync_store))
+    async with aiohttp.ClientSession() as session:
+        yield Internal(session, bound_port(client.server.app))
 
 
 def action_call(action: str, slots: dict[str, Any], text: str = "", intent: str = "inform"
@@ -36,9 +69,8 @@ def action_call(action: str, slots: dict[str, Any], text: str = "", intent: str 
 
 
 async def test_actions_webhook_runs_actions_with_the_app_service(
-        aiohttp_client: Any, sync_store: MongoStore, doctor: Doctor,
-        redis_namespace: str) -> None:
-    client = await aiohttp_client(create_app(settings(redis_namespace), store=sync_store))
+        internal: Internal, doctor: Doctor) -> None:
+    client = internal
     resp = await client.post("/webhook/actions", json=action_call(
         "action_search_doctor", {"specialty": "general", "city": "Jakarta"}))
     assert resp.status == 200
@@ -52,14 +84,13 @@ async def test_actions_webhook_runs_actions_with_the_app_service(
     assert {"name": "validate_booking_form"} in await listed.json()
 
 
-async def test_actions_webhook_errors(aiohttp_client: Any, sync_store: MongoStore,
-                                      redis_namespace: str) -> None:
-    client = await aiohttp_client(create_app(settings(redis_namespace), store=sync_store))
+async def test_actions_webhook_errors(internal: Internal) -> None:
+    client = internal
     resp = await client.post("/webhook/actions", json=action_call("action_nope", {}))
     assert resp.status == 404
     assert (await resp.json())["action_name"] == "action_nope"
     resp = await client.post("/webhook/actions", data=b"{not json",
-                             headers={"Content-Type": "application/json"})
+                             headers={"Content-Type": "application/json", **AUTH})
     assert resp.status == 400
 
 
@@ -75,6 +106,6 @@ async def test_standalone_action_server_serves_the_executor(aiohttp_client: Any,
 
     client = await aiohttp_client(create_action_server(settings(redis_namespace)))
     resp = await client.post("/webhook", json=action_call(
-        "action_handle_fallback", {}, text="asdf", intent="nlu_fallback"))
+        "action_handle_fallback", {}, text="asdf", intent="nlu_fallback"), headers=AUTH)
     assert resp.status == 200
     assert (await resp.json())["responses"][0]["response"] == "utter_fallback"

@@ -29,7 +29,7 @@ from booking.service import Booked, BookingService
 from booking.store import MongoStore, Store
 from bot.retrain.rasa_proc import rasa_env
 from tests.conftest import REDIS_TEST_URL
-from tests.rasa.server import RASA, RasaServer
+from tests.rasa.server import RASA, TEST_ACTIONS_TOKEN, RasaServer
 
 pytestmark = [pytest.mark.rasa, pytest.mark.timeout(1500)]
 ROOT = Path(__file__).resolve().parents[2]
@@ -92,10 +92,11 @@ async def app_service(sync_store: MongoStore, doctor: Doctor, redis_namespace: s
                       ) -> AsyncIterator[BookingService]:
     """The real app (actions role) on the port Rasa calls; returns a service on the same data."""
     settings = Settings(roles="actions", redis_url=SecretStr(REDIS_TEST_URL),
-                        redis_namespace=redis_namespace, load_demo_data=False)
+                        redis_namespace=redis_namespace, load_demo_data=False,
+                        actions_port=rasa_action_port, actions_token=TEST_ACTIONS_TOKEN)
     runner = web.AppRunner(create_app(settings, store=sync_store))
     await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", rasa_action_port, reuse_address=True)
+    site = web.TCPSite(runner, "127.0.0.1", 0)  # the public port: not what Rasa calls
     await site.start()
     try:
         yield BookingService(Store(sync_store), coordinator)  # real clock, like the app

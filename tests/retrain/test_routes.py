@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -11,8 +12,9 @@ import yaml
 from aiohttp import web
 
 from api.auth import issue_tokens
-from app.keys import SETTINGS, STORE
+from app.keys import COORDINATOR, SETTINGS, STORE
 from app.settings import load_settings
+from booking.locks import Coordinator, redis_client
 from booking.models import Role, User
 from booking.store import MongoStore, Store
 from bot.retrain import routes
@@ -55,6 +57,8 @@ async def client(aiohttp_client: Any, seeded: MongoStore, tmp_path: Path) -> Any
     app = web.Application()
     app[SETTINGS] = load_settings(admin_token=ADMIN)
     app[STORE] = Store(seeded)
+    # access tokens are checked against the revocations in Redis (the embedded fakeredis)
+    app[COORDINATOR] = Coordinator(redis_client(None), namespace=f"retrain-{uuid.uuid4().hex}:")
     project = Project.at(write_project(tmp_path / "assistant"), test_set="tests/nlu_test_set.yml")
     routes.setup(app, project)
     return await aiohttp_client(app)

@@ -136,7 +136,8 @@ def test_agenda_is_off_by_default(make_jobs: Callable[..., Jobs]) -> None:
     names = make_jobs().register(scheduler)
     assert "doctor_agenda" not in names
     assert {j.id for j in scheduler.get_jobs()} == {"sweep_reminders", "flush_pending_outbox",
-                                                     "complete_past", "dispatch_outbox"}
+                                                     "repair_reschedules", "complete_past",
+                                                     "dispatch_outbox"}
     assert "doctor_agenda" in make_jobs(doctor_agenda_enabled=True).register(scheduler)
 
 

@@ -4,6 +4,7 @@ production (SMTP_TLS, SMTP_USERNAME, SMTP_PASSWORD), plain only on the embedded 
 from __future__ import annotations
 
 import logging
+import ssl
 from email.message import EmailMessage
 from typing import Any
 
@@ -23,7 +24,8 @@ class MailRejected(MailError):
 class Mailer:
     def __init__(self, host: str, port: int, sender: str, *, timeout_s: float = 10.0,
                  tls: str = "off", username: str | None = None,
-                 password: str | None = None) -> None:
+                 password: str | None = None, tls_context: ssl.SSLContext | None = None
+                 ) -> None:
         if tls not in ("off", "starttls", "tls"):
             raise ValueError(f"unknown SMTP TLS mode {tls!r}")
         self.host = host
@@ -33,6 +35,7 @@ class Mailer:
         self.tls = tls
         self.username = username
         self.password = password
+        self.tls_context = tls_context  # None: the system's CAs, certificates verified
 
     @classmethod
     def from_settings(cls, settings: Any) -> Mailer:
@@ -52,7 +55,7 @@ class Mailer:
             await aiosmtplib.send(msg, hostname=self.host, port=self.port,
                                   timeout=self.timeout_s, start_tls=self.tls == "starttls",
                                   use_tls=self.tls == "tls", username=self.username,
-                                  password=self.password)
+                                  password=self.password, tls_context=self.tls_context)
         except aiosmtplib.SMTPRecipientsRefused as exc:
             codes = [r.code for r in exc.recipients]
             if codes and all(400 <= c < 500 for c in codes):  # greylisting, mailbox busy

@@ -80,12 +80,14 @@ def run_cli(capsys: pytest.CaptureFixture[str], project: Path, *args: str) -> tu
 
 
 def test_review_merge_retrain_promote_refuse_rollback(tmp_path: Path,
-                                                      capsys: pytest.CaptureFixture[str]
+                                                      capsys: pytest.CaptureFixture[str],
+                                                      monkeypatch: pytest.MonkeyPatch
                                                       ) -> None:
     root = write_project(tmp_path / "assistant")
     project = Project.at(root, test_set="tests/nlu_test_set.yml")
     base = rasa_proc.train(project, "base", root / "models")
     server = start_rasa(base)
+    monkeypatch.setenv("RASA_TOKEN", server.auth_token)  # the CLI reaches Rasa's HTTP API
     try:
         before = answers(server)
         assert sum(before[t] != want for t, want in PROBES.items()) >= 2, before

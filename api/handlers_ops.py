@@ -39,17 +39,25 @@ async def _redis(request: web.Request) -> tuple[bool, str]:
 
 
 async def _rasa(request: web.Request) -> tuple[bool, str]:
+    """Up when at least one replica answers (patients of a dead one move to the next)."""
     settings = request.config_dict[SETTINGS]
-    url = settings.rasa_url.rstrip("/") + "/status"
     params = {"token": settings.rasa_token.get_secret_value()}
     timeout = aiohttp.ClientTimeout(total=CHECK_TIMEOUT_S)
-    try:
-        async with aiohttp.ClientSession(timeout=timeout) as session, \
-                session.get(url, params=params) as resp:
-            # Any HTTP answer below 500 means the server is up (it may want a token).
-            return resp.status < 500, f"HTTP {resp.status}"
-    except (aiohttp.ClientError, TimeoutError, OSError) as exc:
-        return False, type(exc).__name__
+
+    async def one(session: aiohttp.ClientSession, base: str) -> str:
+        try:
+            async with session.get(base + "/status", params=params) as resp:
+                # Any HTTP answer below 500 means the server is up.
+                return f"HTTP {resp.status}" if resp.status < 500 else f"!HTTP {resp.status}"
+        except (aiohttp.ClientError, TimeoutError, OSError) as exc:
+            return "!" + type(exc).__name__
+
+    async with aiohttp.ClientSession(timeout=timeout) as session:
+        answers = await asyncio.gather(*(one(session, u) for u in settings.rasa_replica_urls))
+    up = [a for a in answers if not a.startswith("!")]
+    if len(answers) == 1:
+        return bool(up), answers[0].lstrip("!")
+    return bool(up), f"{len(up)} of {len(answers)} replicas up"
 
 
 @endpoint("Readiness: MongoDB, Redis and (for the bot role) Rasa reachable", tags=TAGS,

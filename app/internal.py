@@ -85,7 +85,9 @@ async def internal_ctx(app: web.Application) -> AsyncIterator[None]:
     runner = web.AppRunner(internal, access_log_class=RedactingAccessLogger)
     await runner.setup()
     try:
-        site = web.TCPSite(runner, settings.actions_host, settings.actions_port)
+        # several workers of one host share the internal port like the public one
+        site = web.TCPSite(runner, settings.actions_host, settings.actions_port,
+                           reuse_port=settings.app_workers > 1 or None)
         await site.start()
     except OSError as exc:
         await runner.cleanup()

@@ -61,8 +61,21 @@ def main(argv: list[str] | None = None) -> None:
     overrides = {"roles": args.roles} if args.roles else {}
     settings = load_settings(**overrides)
     configure_logging(settings.log_level)
-    log.info("starting roles=%s embedded=%s", settings.roles, settings.embedded)
+    if settings.app_workers > 1:
+        from app import workers
+
+        workers.check(settings)
+        raise SystemExit(workers.run(settings, overrides))
+    serve(settings)
+
+
+def serve(settings: Settings, *, reuse_port: bool = False, worker: int | None = None) -> None:
+    """Run one app process until it is stopped."""
+    if worker is not None:
+        configure_logging(settings.log_level)
+    log.info("starting roles=%s embedded=%s%s", settings.roles, settings.embedded,
+             f" worker={worker}" if worker is not None else "")
     from app.logsafety import RedactingAccessLogger
 
     web.run_app(create_app(settings), host=settings.app_host, port=settings.app_port,
-                print=None, access_log_class=RedactingAccessLogger)
+                print=None, access_log_class=RedactingAccessLogger, reuse_port=reuse_port)

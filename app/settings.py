@@ -55,6 +55,10 @@ class Settings(BaseSettings):
         "REDIS_URL imply it.")
     app_port: int = env("APP_PORT", 8080, "Public port of the app (API, webhook, pages).",
                         ge=1, le=65535)
+    app_workers: int = env("APP_WORKERS", 1,
+                           "App processes sharing APP_PORT (SO_REUSEPORT); the scheduler runs "
+                           "in the first only. > 1 needs MONGODB_URL and REDIS_URL.",
+                           ge=1, le=64)
     actions_host: str = env("ACTIONS_HOST", "127.0.0.1",
                             "Address of the internal listener (Rasa actions, /metrics); "
                             "never behind the public load balancer.")
@@ -104,9 +108,15 @@ class Settings(BaseSettings):
                                      "No patient cancel/reschedule closer than this.", ge=0)
     hold_seconds: int = env("HOLD_SECONDS", 300, "How long an offered slot is held.", ge=10)
     rasa_url: str = env("RASA_URL", "http://127.0.0.1:5005", "Rasa server (REST channel).")
+    rasa_urls: str = env("RASA_URLS", "",
+                         "Rasa replicas (comma-separated base URLs); each WhatsApp number "
+                         "sticks to one of them. Empty = RASA_URL alone.")
     rasa_token: SecretStr = secret_env(
         "RASA_TOKEN", "Rasa HTTP API token (rasa run --auth-token).")
     start_rasa: bool = env("START_RASA", True, "make run: start the Rasa server too.")
+    rasa_replicas: int = env("RASA_REPLICAS", 1,
+                             "make run: how many Rasa servers to start (ports 5005, 5006, ...).",
+                             ge=1, le=16)
     wati_api_url: str | None = env("WATI_API_URL", None,
                                    "Wati API base URL; unset = the local sandbox.")
     wati_api_token: SecretStr = env("WATI_API_TOKEN", SecretStr("sandbox-token"),
@@ -216,6 +226,11 @@ class Settings(BaseSettings):
         """No real servers configured: the one-command default."""
         url = self.mongodb_url.get_secret_value() if self.mongodb_url else ""
         return (not url or url.startswith("mongomock://")) and self.redis_url is None
+
+    @property
+    def rasa_replica_urls(self) -> list[str]:
+        urls = [u.strip().rstrip("/") for u in self.rasa_urls.split(",") if u.strip()]
+        return urls or [self.rasa_url.rstrip("/")]
 
     @property
     def production(self) -> bool:

@@ -1,9 +1,19 @@
-"""Client of Rasa's REST channel (and, for the chat log, of its tracker API)."""
+"""Client of Rasa's REST channel (and, for the chat log, of its tracker API).
+
+With several Rasa replicas (RASA_URLS) each WhatsApp number goes to one replica, chosen by
+rendezvous hashing of the number: the same patient always reaches the same replica, so
+their messages are handled in order there (Rasa 3.6's Redis lock store is not atomic
+across replicas: the stickiness is what keeps one patient's turns serial), and adding or
+removing a replica moves only the patients of that replica. When a replica does not
+answer, the patient moves to the next replica of their ranking, which continues the
+conversation from the shared tracker store (Redis)."""
 
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote
@@ -25,6 +35,10 @@ class RasaUnavailable(Exception):
     """Rasa could not be reached or answered with an error."""
 
 
+class RasaDown(RasaUnavailable):
+    """This replica cannot be reached at all (the next replica may take the patient)."""
+
+
 @dataclass(slots=True)
 class Understanding:
     """What Rasa made of the latest message (for the chat log and analytics)."""
@@ -37,38 +51,78 @@ class Understanding:
     language: str | None = None
 
 
+def ranked(urls: Sequence[str], sender: str) -> list[str]:
+    """The replicas in the order this sender tries them (rendezvous / highest-random-weight
+    hashing): stable per sender, spread evenly, and a replica's removal moves only its own
+    senders, each to their own second choice."""
+    def weight(url: str) -> bytes:
+        return hashlib.blake2b(f"{url}|{sender}".encode(), digest_size=8).digest()
+
+    return sorted(urls, key=weight, reverse=True)
+
+
 class RasaBridge:
-    def __init__(self, session: aiohttp.ClientSession, base_url: str,
+    def __init__(self, session: aiohttp.ClientSession, base_urls: str | Sequence[str],
                  token: str | None = None) -> None:
         self.session = session
-        self.base_url = base_url.rstrip("/")
+        self.urls = [u.rstrip("/") for u in ([base_urls] if isinstance(base_urls, str)
+                                             else base_urls)]
         # Rasa's HTTP API (tracker, status) wants ?token= when it runs with --auth-token;
         # the REST channel webhook does not check it (it stays reachable from the app only).
         self.api_params = {"token": token} if token else {}
+        self._last: dict[str, str] = {}  # sender -> replica that answered them last
+
+    @property
+    def base_url(self) -> str:
+        return self.urls[0]
+
+    @base_url.setter
+    def base_url(self, url: str) -> None:
+        self.urls = [url.rstrip("/")]
 
     async def send(self, sender: str, message: str, *, sender_name: str | None,
                    message_id: str | None) -> list[dict[str, Any]]:
+        """The sender's replica answers; if it cannot be reached, the next one in their
+        ranking (a timed-out message is not resent: it may have been handled)."""
         body = {"sender": sender, "message": message,
                 "metadata": {"senderName": sender_name, "messageId": message_id}}
-        url = self.base_url + "/webhooks/rest/webhook"
+        failures = []
+        for base in ranked(self.urls, sender):
+            try:
+                replies = await self._post(base, body)
+            except RasaDown as exc:
+                failures.append(f"{base}: {exc}")
+                log.warning("rasa replica unreachable, moving the patient on: %s", exc)
+                continue
+            self._last[sender] = base
+            return replies
+        raise RasaUnavailable("; ".join(failures) or "no rasa replica")
+
+    async def _post(self, base: str, body: dict[str, Any]) -> list[dict[str, Any]]:
+        url = base + "/webhooks/rest/webhook"
         for attempt in range(1, ATTEMPTS + 1):
             try:
                 async with self.session.post(url, json=body, timeout=RASA_TIMEOUT) as resp:
+                    if resp.status >= 500 and resp.status != 504:
+                        raise RasaDown(f"HTTP {resp.status}")
                     if resp.status != 200:
                         raise RasaUnavailable(f"rasa HTTP {resp.status}")
                     replies = await resp.json(content_type=None)
                     return [r for r in replies or [] if isinstance(r, dict)]
             except aiohttp.ClientConnectionError as exc:
-                if attempt == ATTEMPTS or isinstance(exc, aiohttp.ServerTimeoutError):
+                if isinstance(exc, aiohttp.ServerTimeoutError):
                     raise RasaUnavailable(type(exc).__name__) from exc
+                if attempt == ATTEMPTS:
+                    raise RasaDown(type(exc).__name__) from exc
                 await asyncio.sleep(0.3 * attempt)
             except (TimeoutError, aiohttp.ClientError, ValueError) as exc:
                 raise RasaUnavailable(type(exc).__name__) from exc
-        raise RasaUnavailable("unreachable")  # pragma: no cover
+        raise RasaDown("unreachable")  # pragma: no cover
 
     async def understanding(self, sender: str) -> Understanding:
         """Intent, confidence and entities of the sender's latest message (best effort)."""
-        url = f"{self.base_url}/conversations/{quote(sender, safe='')}/tracker"
+        base = self._last.pop(sender, None) or ranked(self.urls, sender)[0]
+        url = f"{base}/conversations/{quote(sender, safe='')}/tracker"
         try:
             async with self.session.get(url, params={"include_events": "NONE",
                                                      **self.api_params},

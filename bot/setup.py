@@ -96,7 +96,7 @@ async def bot_ctx(app: web.Application) -> AsyncIterator[None]:
     session = aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=256))
     wati = WatiClient(session, url, settings.wati_api_token.get_secret_value(),
                       version=settings.wati_api_version)
-    rasa = RasaBridge(session, settings.rasa_url, settings.rasa_token.get_secret_value())
+    rasa = RasaBridge(session, settings.rasa_replica_urls, settings.rasa_token.get_secret_value())
     redis = coordinator.redis  # a bounded blocking pool (booking.locks.redis_client)
     parked = ParkedStatuses(redis, coordinator.ns)
     gateway = Gateway(store=app[STORE], chat=chat, service=app[SERVICE], wati=wati, rasa=rasa,

@@ -24,6 +24,8 @@ MONGODB_URL = os.environ.get("MONGODB_URL") or os.environ.get("KLINIK_MONGODB_UR
 STORE_KINDS = ["mongomock"] + (["mongodb"] if MONGODB_URL and not
                                MONGODB_URL.startswith("mongomock://") else [])
 
+pytest_plugins = ["tests.wire_mongodb"]  # the wire_mongodb fixture (multi-process tests)
+
 # Monday 7 December 2026, 00:00 UTC = 07:00 WIB
 T0 = datetime(2026, 12, 7, 0, 0, tzinfo=UTC)
 

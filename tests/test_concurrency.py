@@ -21,7 +21,8 @@ from booking.locks import Coordinator
 from booking.models import Role, User
 from booking.service import Booked, BookingService, Policy, SlotTaken
 from booking.store import MongoStore, Store
-from tests.conftest import MONGODB_URL, REDIS_TEST_URL, T0, Clock, make_doctor
+from tests.conftest import REDIS_TEST_URL, T0, Clock, make_doctor
+from tests.wire_mongodb import WireMongo
 
 THREADS = 4
 PER_THREAD = 50
@@ -113,20 +114,19 @@ def _process_worker(url: str, db_name: str, redis_url: str, namespace: str, inde
     queue.put([type(r).__name__ for r in results])
 
 
-@pytest.mark.skipif(not MONGODB_URL or MONGODB_URL.startswith("mongomock://"),
-                    reason="several OS processes need a real MongoDB (set MONGODB_URL)")
 @pytest.mark.timeout(180)
-def test_200_attempts_4_processes_real_mongodb() -> None:
-    assert MONGODB_URL
+def test_200_attempts_4_processes_one_database(wire_mongodb: WireMongo) -> None:
+    """Four OS processes on one MongoDB wire server (MONGODB_URL, else nx-27017)."""
+    url = wire_mongodb.url
     db_name = f"test_{uuid.uuid4().hex[:12]}"
-    sync_store = MongoStore.from_url(MONGODB_URL, db_name=db_name)
+    sync_store = MongoStore.from_url(url, db_name=db_name)
     sync_store.ensure_indexes()
     _seed(sync_store, THREADS * PER_THREAD)
     ctx = multiprocessing.get_context("spawn")
     queue = ctx.Queue()
     namespace = f"test:{uuid.uuid4().hex[:12]}:"
     procs = [ctx.Process(target=_process_worker,
-                         args=(MONGODB_URL, db_name, REDIS_TEST_URL, namespace, i, queue))
+                         args=(url, db_name, REDIS_TEST_URL, namespace, i, queue))
              for i in range(THREADS)]
     for p in procs:
         p.start()
@@ -139,3 +139,4 @@ def test_200_attempts_4_processes_real_mongodb() -> None:
         assert sync_store.bookings.count_documents({"status": "confirmed"}) == 1
     finally:
         sync_store.client.drop_database(db_name)
+        sync_store.close()

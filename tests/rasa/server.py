@@ -146,15 +146,24 @@ class RasaServer:
 
 def start_rasa(model: Path, action_url: str | None = None, *, port: int | None = None,
                action_token: str = TEST_ACTIONS_TOKEN, auth_token: str = TEST_RASA_TOKEN,
+               redis_url: str | None = None, tracker_prefix: str | None = None,
                timeout: float = START_TIMEOUT_S) -> RasaServer:
     """Start `rasa run --enable-api` on 127.0.0.1 and wait until /status answers.
 
     Like scripts/run.sh: the project's endpoints.yml, with the action URL and token given
-    through the environment, and the HTTP API behind --auth-token."""
+    through the environment, and the HTTP API behind --auth-token. With `redis_url`, the
+    conversations live in Redis (tracker and lock stores, as bot/rasa_endpoints.py renders
+    them; `tracker_prefix` keeps a test's keys apart), else in memory."""
+    from bot import rasa_endpoints
+
     tmp = tempfile.TemporaryDirectory(prefix="rasa-server-")
     workdir = Path(tmp.name)
     endpoints = workdir / "endpoints.yml"
-    endpoints.write_text((ROOT / "endpoints.yml").read_text() if action_url else "{}\n")
+    text = rasa_endpoints.render(redis_url) if action_url else "{}\n"
+    if redis_url and tracker_prefix:
+        text = text.replace(f"key_prefix: {rasa_endpoints.TRACKER_PREFIX}",
+                            f"key_prefix: {tracker_prefix}")
+    endpoints.write_text(text)
     log_path = workdir / "rasa.log"
     port = port or free_port()
     cmd = [str(RASA), "run", "--enable-api", "-m", str(model), "--endpoints", str(endpoints),

@@ -8,6 +8,7 @@ import os
 import subprocess
 import sys
 import textwrap
+import uuid
 from datetime import timedelta
 from pathlib import Path
 
@@ -21,8 +22,9 @@ from booking.store import MongoStore, Store
 from booking.store_reminders import ReminderStore, claim, reminder_state
 from scheduler.jobs import Jobs
 from scheduler.messages import reminder_entry
-from tests.conftest import MONGODB_URL, STORE_KINDS, Clock, make_doctor, make_sync_store
+from tests.conftest import Clock, make_doctor
 from tests.scheduler.conftest import START, make_booking, reminder_docs, scheduler_settings
+from tests.wire_mongodb import WireMongo
 
 H = timedelta(hours=1)
 TTL = timedelta(minutes=5)
@@ -119,35 +121,37 @@ CRASHER = textwrap.dedent("""
 """)
 
 
-if MONGODB_URL and "mongodb" in STORE_KINDS:
-    async def test_killed_process_between_claim_and_enqueue_real_mongodb(
-            coordinator: Coordinator) -> None:
-        sync_store = make_sync_store("mongodb")
-        clock = Clock(START - 24 * H)
-        try:
-            sync_store.upsert_doctor(make_doctor())
-            sync_store.insert_user(User(id="pat-0", name="Pasien 0", whatsapp="6281200000000"))
-            booking = make_booking(sync_store, start=START, created=START - 48 * H)
-            proc = subprocess.run(  # noqa: S603
-                [sys.executable, "-c", CRASHER, MONGODB_URL, sync_store.db.name, booking.id,
-                 clock.now.isoformat()], cwd=ROOT, capture_output=True, text=True, timeout=60,
-                env={**os.environ, "PYTHONPATH": str(ROOT)})
-            assert proc.returncode == 1 and proc.stdout.strip() == "claimed", proc.stderr
-            assert reminder_state(sync_store, booking.id, "24h")["token"] == "crasher"
+async def test_killed_process_between_claim_and_enqueue(coordinator: Coordinator,
+                                                       wire_mongodb: WireMongo) -> None:
+    """A real OS process claims a reminder and dies (os._exit) before enqueueing it."""
+    wire_mongodb.skip_unless_real("$not in the reminder sweep's claim filter")
+    sync_store = MongoStore.from_url(wire_mongodb.url, db_name=f"test_{uuid.uuid4().hex[:12]}")
+    sync_store.ensure_indexes()
+    clock = Clock(START - 24 * H)
+    try:
+        sync_store.upsert_doctor(make_doctor())
+        sync_store.insert_user(User(id="pat-0", name="Pasien 0", whatsapp="6281200000000"))
+        booking = make_booking(sync_store, start=START, created=START - 48 * H)
+        proc = subprocess.run(  # noqa: S603
+            [sys.executable, "-c", CRASHER, wire_mongodb.url, sync_store.db.name, booking.id,
+             clock.now.isoformat()], cwd=ROOT, capture_output=True, text=True, timeout=60,
+            env={**os.environ, "PYTHONPATH": str(ROOT)})
+        assert proc.returncode == 1 and proc.stdout.strip() == "claimed", proc.stderr
+        assert reminder_state(sync_store, booking.id, "24h")["token"] == "crasher"
 
-            store = Store(sync_store)
-            jobs = Jobs(scheduler_settings(), store,
-                        BookingService(store, coordinator, clock=clock), clock=clock)
-            await jobs.prepare()
-            assert (await jobs.sweep_reminders()).handed_over == 0  # claim still live
-            clock.advance(minutes=5)
-            assert (await jobs.sweep_reminders()).outcomes == {"sent": 1}
-            clock.advance(minutes=30)
-            assert (await jobs.sweep_reminders()).handed_over == 0
-            assert len(reminder_docs(sync_store)) == 1
-        finally:
-            sync_store.client.drop_database(sync_store.db.name)
-            sync_store.close()
+        store = Store(sync_store)
+        jobs = Jobs(scheduler_settings(), store,
+                    BookingService(store, coordinator, clock=clock), clock=clock)
+        await jobs.prepare()
+        assert (await jobs.sweep_reminders()).handed_over == 0  # claim still live
+        clock.advance(minutes=5)
+        assert (await jobs.sweep_reminders()).outcomes == {"sent": 1}
+        clock.advance(minutes=30)
+        assert (await jobs.sweep_reminders()).handed_over == 0
+        assert len(reminder_docs(sync_store)) == 1
+    finally:
+        sync_store.client.drop_database(sync_store.db.name)
+        sync_store.close()
 
 
 def test_kinds_are_validated() -> None:

@@ -1,19 +1,21 @@
 #!/usr/bin/env python3
-"""`make run` as the README gives it, checked from outside (CI runs this; stdlib only).
+"""`make run` as the README gives it, checked from outside (CI runs this).
 
-Starts `make run`, waits for the app's /health, then writes "halo" as a patient in the
-local Wati sandbox (the chat page's own API) and waits for the bot's reply, which has
-gone sandbox -> app webhook -> Rasa -> the app's actions -> Wati API -> sandbox. Then
-stops everything it started. Uses the default ports (app 8080, sandbox 8081, Rasa 5005):
-CI runs it in a network namespace of its own, where nothing else listens.
+Starts `make run`, waits for the app's /health and the Rasa server's loaded model, then
+writes as a patient in the local Wati sandbox (the chat page's own API) and waits for the
+bot's replies, which go sandbox -> app webhook -> Rasa -> the app's actions (doctor search
+on the demo data) -> Wati API -> sandbox. Then stops everything it started. Uses the
+default ports (app 8080, sandbox 8081, Rasa 5005): CI runs it in a network namespace of
+its own, where nothing else listens.
 
-    python3 scripts/smoke_run.py [--timeout 600]
+    .venv/bin/python scripts/smoke_run.py [--timeout 600]
 """
 
 from __future__ import annotations
 
 import argparse
 import contextlib
+import functools
 import json
 import os
 import signal
@@ -25,10 +27,16 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from bot.texts import say  # noqa: E402 - the gateway's own 'busy' text
+
 ROOT = Path(__file__).resolve().parent.parent
 APP = "http://127.0.0.1:8080"
 SANDBOX = "http://127.0.0.1:8081"
+RASA = "http://127.0.0.1:5005"
 PATIENT = "6281299990001"
+# (what the patient writes, a word the bot's replies must contain)
+CHAT = [("halo", "Halo"), ("cari dokter gigi di Bandung", "Bandung")]
 
 
 def http(method: str, url: str, payload: Any = None) -> Any:
@@ -53,6 +61,16 @@ def wait_for(what: str, check: Any, deadline: float, proc: subprocess.Popen[byte
     raise SystemExit(f"timed out waiting for {what}")
 
 
+def bot_replies(after: int, expected: str) -> list[dict[str, Any]]:
+    """The bot's messages after seq `after`, once one of them contains `expected`."""
+    messages = http("GET", f"{SANDBOX}/_sandbox/api/messages?wa_id={PATIENT}&after={after}")
+    out = [m for m in messages["messages"] if m.get("direction") == "out"]
+    if any(say("busy", lang) in json.dumps(m, ensure_ascii=False) for m in out
+           for lang in ("id", "en")):
+        raise SystemExit(f"the bot answered 'busy': {out}")
+    return out if any(expected in json.dumps(m, ensure_ascii=False) for m in out) else []
+
+
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--timeout", type=float, default=600)
@@ -68,16 +86,18 @@ def main() -> int:
         wait_for("the app's /health", lambda: http("GET", APP + "/health") == {"status": "ok"},
                  deadline, proc)
         print(f"app answers /health after {time.monotonic() - started:.0f} s", flush=True)
-        http("POST", SANDBOX + "/_sandbox/api/send",
-             {"wa_id": PATIENT, "name": "Budi", "text": "halo"})
-
-        def replies() -> list[dict[str, Any]]:
-            messages = http("GET", f"{SANDBOX}/_sandbox/api/messages?wa_id={PATIENT}")
-            return [m for m in messages["messages"] if m.get("direction") == "out"]
-
-        reply = wait_for("the bot's reply to 'halo'", replies, deadline, proc)[0]
-        text = reply.get("text") or reply.get("body") or json.dumps(reply)[:200]
-        print(f"bot replied after {time.monotonic() - started:.0f} s: {text[:120]!r}")
+        wait_for("Rasa's model", lambda: http("GET", RASA + "/status").get("model_file"),
+                 deadline, proc)
+        print(f"Rasa has loaded its model after {time.monotonic() - started:.0f} s", flush=True)
+        seen = 0
+        for text, expected in CHAT:
+            http("POST", SANDBOX + "/_sandbox/api/send",
+                 {"wa_id": PATIENT, "name": "Budi", "text": text})
+            replies = wait_for(f"the bot's reply to {text!r}",
+                               functools.partial(bot_replies, seen, expected), deadline, proc)
+            seen = max(m["seq"] for m in replies)
+            shown = " | ".join(json.dumps(m, ensure_ascii=False)[:300] for m in replies)
+            print(f"{text!r} -> {shown}", flush=True)
         return 0
     except SystemExit:
         sys.stdout.write(log_path.read_text(errors="replace")[-4000:])

@@ -52,12 +52,11 @@ apt_packages() {  # $1 = requirement: the Debian/Ubuntu packages that provide it
 # ---- installing --------------------------------------------------------------------------
 can_install() { [ "${PREREQS_INSTALL:-1}" != 0 ] && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; }
 
-APT_UPDATED=""
-apt_has() {  # $@ = packages: each has an install candidate in the package lists
+apt_knows() {  # $@ = packages: each has an install candidate in apt's package lists
   local pkg
-  [ -n "$APT_UPDATED" ] || { apt-get update -qq >/dev/null 2>&1; APT_UPDATED=1; }
   for pkg in "$@"; do
-    apt-cache policy "$pkg" 2>/dev/null | grep -q 'Candidate: [^(]' || return 1
+    # no grep -q: it would close the pipe early, and pipefail would call that a failure
+    apt-cache policy "$pkg" 2>/dev/null | grep 'Candidate: [^(]' >/dev/null || return 1
   done
 }
 
@@ -77,7 +76,9 @@ how_to_get() {  # $1 = requirement: what a person should run to get it
   case $1 in
     python3.10) echo "Python 3.10 (Rasa 3.6 runs only on 3.8-3.10): pyenv install 3.10" ;;
     python3.11) echo "Python 3.11: pyenv install 3.11" ;;
-    *) echo "$1" ;;
+    node) echo "Node.js with npm" ;;
+    redis) echo "redis-server (Redis 6 or newer; the tests start it themselves)" ;;
+    chromium) echo "Chromium at $CHROMIUM (the browser tests launch it there)" ;;
   esac
 }
 
@@ -85,9 +86,10 @@ ensure() {  # $@ = requirements
   local req missing=() pkgs=() apt_missing=() others=()
   for req in "$@"; do present "$req" || missing+=("$req"); done
   if [ ${#missing[@]} -gt 0 ] && can_install; then
+    apt-get update -qq >/dev/null 2>&1
     for req in "${missing[@]}"; do
-      # shellcheck disable=SC2046 # word splitting wanted: a list of packages
-      if apt_has $(apt_packages "$req"); then pkgs+=($(apt_packages "$req")); fi
+      # shellcheck disable=SC2046,SC2207 # word splitting wanted: a list of packages
+      if apt_knows $(apt_packages "$req"); then pkgs+=($(apt_packages "$req")); fi
     done
     [ ${#pkgs[@]} -gt 0 ] && apt_install "${pkgs[@]}"
     local still=()
@@ -100,7 +102,8 @@ ensure() {  # $@ = requirements
   fi
   for req in "${missing[@]}"; do
     # Pythons that apt cannot give (Debian 12 has no 3.10) come from pyenv.
-    if command -v apt-get >/dev/null && { [[ $req != python* ]] || apt_has_lists "$req"; }; then
+    # shellcheck disable=SC2046
+    if command -v apt-get >/dev/null && { [[ $req != python* ]] || apt_knows $(apt_packages "$req"); }; then
       # shellcheck disable=SC2207 # word splitting wanted: a list of packages
       apt_missing+=($(apt_packages "$req"))
     else
@@ -112,13 +115,6 @@ ensure() {  # $@ = requirements
   [ ${#apt_missing[@]} -gt 0 ] && echo "  install with: ${sudo}apt-get install -y ${apt_missing[*]}" >&2
   for req in "${others[@]+"${others[@]}"}"; do echo "  install $req" >&2; done
   return 1
-}
-
-apt_has_lists() {  # $1 = requirement: apt knows its packages (lists as they are, no update)
-  local pkg
-  for pkg in $(apt_packages "$1"); do
-    apt-cache policy "$pkg" 2>/dev/null | grep -q 'Candidate: [^(]' || return 1
-  done
 }
 
 # ---- doctor ------------------------------------------------------------------------------

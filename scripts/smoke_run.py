@@ -18,6 +18,7 @@ import contextlib
 import functools
 import json
 import os
+import secrets
 import signal
 import subprocess
 import sys
@@ -79,14 +80,18 @@ def main() -> int:
     deadline = started + args.timeout
     log_path = ROOT / ".run" / "smoke-make-run.log"
     log_path.parent.mkdir(exist_ok=True)
+    # run.sh takes the Rasa API token from here instead of a random one, so /status answers
+    rasa_token = secrets.token_urlsafe(32)
+    env = {**os.environ, "KLINIK_RASA_TOKEN": rasa_token}
     with log_path.open("wb") as log:
-        proc = subprocess.Popen(["make", "run"], cwd=ROOT, stdout=log,  # noqa: S607
+        proc = subprocess.Popen(["make", "run"], cwd=ROOT, stdout=log, env=env,  # noqa: S607
                                 stderr=subprocess.STDOUT, start_new_session=True)
     try:
         wait_for("the app's /health", lambda: http("GET", APP + "/health") == {"status": "ok"},
                  deadline, proc)
         print(f"app answers /health after {time.monotonic() - started:.0f} s", flush=True)
-        wait_for("Rasa's model", lambda: http("GET", RASA + "/status").get("model_file"),
+        wait_for("Rasa's model",
+                 lambda: http("GET", f"{RASA}/status?token={rasa_token}").get("model_file"),
                  deadline, proc)
         print(f"Rasa has loaded its model after {time.monotonic() - started:.0f} s", flush=True)
         seen = 0

@@ -3,8 +3,9 @@ messages on mongomock (the in-process stand-in), plus each pipeline on its own.
 
     .venv/bin/python -m bench.analytics [--bookings N] [--messages N] [--days D]
 
-Needs the Redis of the tests (127.0.0.1:6379) for the cached call; keys are namespaced
-and deleted afterwards. Figures go to docs/benchmarks-analytics.md.
+Uses the Redis of the tests for the cached call (TEST_REDIS_URL, else a private
+redis-server on a free port, tests/redis_server.py); keys are namespaced and deleted
+afterwards. Figures go to docs/benchmarks-analytics.md.
 """
 
 from __future__ import annotations
@@ -31,8 +32,9 @@ from booking import store_analytics as q
 from booking.demo import build_doctors
 from booking.locks import Coordinator
 from booking.store import MongoStore, Store
+from tests import redis_server
 
-REDIS_URL = "redis://127.0.0.1:6379/0"
+REDIS_URL = redis_server.url()
 END = date(2026, 12, 31)
 SOURCES = ["whatsapp"] * 6 + ["web"] * 2 + ["mobile", "admin"]
 STATUSES = ["completed"] * 6 + ["cancelled"] * 2 + ["no_show", "confirmed", "rescheduled"]

@@ -1,8 +1,9 @@
 """REST API benchmark: GET /doctors (cached, uncached), GET /doctors/{id}/slots, POST /bookings
 under contention. Requests per second and latency percentiles on this machine.
 
-The app runs in this process on 127.0.0.1 (real Redis at REDIS_URL or 127.0.0.1:6379, the
-in-process Mongo stand-in with the demo clinic network); the load generator shares the CPU.
+The app runs in this process on 127.0.0.1 (real Redis at REDIS_URL, else the tests' own
+redis-server on a free port; the in-process Mongo stand-in with the demo clinic network);
+the load generator shares the CPU.
 
     .venv/bin/python -m bench.api [--requests 2000] [--concurrency 50]
 """
@@ -29,8 +30,9 @@ from app.main import create_app
 from app.settings import Settings
 from booking.models import Role, User
 from booking.store import MongoStore
+from tests import redis_server
 
-REDIS_URL = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
+REDIS_URL = os.environ.get("REDIS_URL") or redis_server.url()
 
 
 async def start(settings: Settings, store: MongoStore) -> tuple[web.AppRunner, str]:

@@ -1,7 +1,8 @@
 """Booking-core benchmarks (issue 2): availability, earliest across doctors, contended booking.
 
-Run: `make bench` (or `.venv/bin/python -m bench.core`). Uses the real Redis at
-127.0.0.1:6379 when it answers (fakeredis otherwise) and the in-process mongomock store.
+Run: `make bench` (or `.venv/bin/python -m bench.core`). Uses a real Redis (TEST_REDIS_URL,
+else a private redis-server on a free port, as the tests do; fakeredis when redis-server is
+not installed) and the in-process mongomock store.
 Prints a Markdown table; docs/benchmarks.md records the figures.
 """
 
@@ -27,9 +28,9 @@ from booking.refs import new_ref
 from booking.service import Booked, BookingService, SlotTaken
 from booking.slots import available_slots
 from booking.store import MongoStore, Store
+from tests import redis_server
 
 NOW = datetime(2026, 12, 7, 0, 0, tzinfo=UTC)
-REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 
 
 def timeit(fn: Callable[[], Any], repeat: int) -> tuple[float, float]:
@@ -45,10 +46,14 @@ def timeit(fn: Callable[[], Any], repeat: int) -> tuple[float, float]:
 
 
 async def make_redis() -> tuple[Redis, str]:
-    client = Redis.from_url(REDIS_URL, socket_timeout=1, socket_connect_timeout=1)
+    try:
+        url = redis_server.url()
+    except RuntimeError:  # no redis-server on this machine
+        return redis_client(None), "fakeredis"
+    client = Redis.from_url(url, socket_timeout=1, socket_connect_timeout=1)
     try:
         await client.ping()
-        return client, "real Redis 127.0.0.1:6379"
+        return client, "real Redis on loopback"
     except Exception:  # noqa: BLE001 - fall back to the in-process stand-in
         await client.aclose()
         return redis_client(None), "fakeredis"

@@ -4,7 +4,8 @@
 
 Starts the real Rasa server (tests/rasa/server.py; its action endpoint is this app's
 actions role), the Wati sandbox and the app (roles bot,actions; mongomock store, the
-tests' Redis at 127.0.0.1:6379 under a throw-away namespace). Then, alternating:
+tests' Redis under a throw-away namespace: TEST_REDIS_URL, else a private redis-server).
+Then, alternating:
 
 - raw: each simulated patient POSTs to Rasa's /webhooks/rest/webhook and waits for
   the answer (what Rasa alone can do);
@@ -38,12 +39,13 @@ from app.main import create_app
 from app.settings import Settings
 from booking.store import MongoStore
 from sandbox import WatiSandbox
+from tests import redis_server
 from tests.bot.conftest import FakeRasa
 from tests.rasa.server import ensure_model, free_port, start_rasa
 
 BENCH_ACTIONS_TOKEN = "bench-actions-token-0123456789abcdef"  # noqa: S105 - local bench
 
-REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+REDIS_URL = redis_server.url()
 DOC = Path(__file__).resolve().parents[1] / "docs" / "benchmarks-gateway.md"
 # What patients say first; answered by Rasa (some through custom actions in both modes).
 MESSAGES = ["halo", "selamat pagi", "terima kasih", "jam buka klinik kapan?",

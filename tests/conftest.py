@@ -1,5 +1,6 @@
 """Shared fixtures: the store (mongomock, and a real MongoDB when MONGODB_URL is set),
-the real Redis (namespaced per test, so parallel runs never collide), a controllable clock."""
+the real Redis (the run's own server from tests/redis_server.py unless TEST_REDIS_URL is
+given; namespaced per test, so parallel runs never collide), a controllable clock."""
 
 from __future__ import annotations
 
@@ -15,11 +16,13 @@ from booking.locks import Coordinator
 from booking.models import Break, Doctor, Role, User, WeeklyRule
 from booking.service import BookingService, Policy
 from booking.store import MongoStore, Store
+from tests import redis_server
 
 # Every app a test builds opens its internal listener (actions, /metrics) on a free port,
 # never on the fixed default a developer's `make run` may hold.
 os.environ.setdefault("KLINIK_ACTIONS_PORT", "0")
-REDIS_TEST_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+pytest_plugins = ["tests.redis_server"]
+REDIS_TEST_URL = redis_server.url()  # starts the run's own Redis unless TEST_REDIS_URL is set
 MONGODB_URL = os.environ.get("MONGODB_URL") or os.environ.get("KLINIK_MONGODB_URL")
 STORE_KINDS = ["mongomock"] + (["mongodb"] if MONGODB_URL and not
                                MONGODB_URL.startswith("mongomock://") else [])

@@ -21,13 +21,13 @@ from tests import redis_server
 # Every app a test builds opens its internal listener (actions, /metrics) on a free port,
 # never on the fixed default a developer's `make run` may hold.
 os.environ.setdefault("KLINIK_ACTIONS_PORT", "0")
-pytest_plugins = ["tests.redis_server"]
+# session_redis (the run's Redis) and wire_mongodb (the multi-process tests' database)
+pytest_plugins = ["tests.redis_server", "tests.wire_mongodb"]
 REDIS_TEST_URL = redis_server.url()  # starts the run's own Redis unless TEST_REDIS_URL is set
 MONGODB_URL = os.environ.get("MONGODB_URL") or os.environ.get("KLINIK_MONGODB_URL")
 STORE_KINDS = ["mongomock"] + (["mongodb"] if MONGODB_URL and not
                                MONGODB_URL.startswith("mongomock://") else [])
 
-pytest_plugins = ["tests.wire_mongodb"]  # the wire_mongodb fixture (multi-process tests)
 
 # Monday 7 December 2026, 00:00 UTC = 07:00 WIB
 T0 = datetime(2026, 12, 7, 0, 0, tzinfo=UTC)

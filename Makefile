@@ -58,9 +58,10 @@ model: install ## train the NLU model if the assistant changed (reused otherwise
 test: setup model ## run the whole test suite (trains the NLU model first if stale)
 	$(PY) -m pytest
 
-lint: install ## ruff + mypy
+lint: install ## ruff + mypy + the import contract (import-linter)
 	$(VENV)/bin/ruff check .
-	$(VENV)/bin/mypy booking app api bot scheduler actions analytics sandbox
+	$(VENV)/bin/mypy booking app api bot scheduler actions analytics sandbox notify
+	$(VENV)/bin/lint-imports
 
 bench: prereqs install ## core + API benchmarks; figures in docs/benchmarks.md (others listed there)
 	$(PY) -m bench.core

@@ -17,8 +17,8 @@ from actions.forms import offered_value
 from actions.patients import wa_id
 from booking.catalog import specialty_label
 from booking.errors import NotFound
+from booking.formatting import local_when
 from booking.models import Booking, Doctor, Role
-from booking.notifications import local_when
 from booking.service import Actor
 
 Events = list[dict[str, Any]]
@@ -34,7 +34,7 @@ class AskAction(ServiceAction):
         number = wa_id(tracker)
         if number is None:
             return None
-        user = await self.service.store.find_user(whatsapp=number)
+        user = await self.service.store.users.find(whatsapp=number)
         return user.id if user else None
 
     async def doctor(self, tracker: Tracker) -> Doctor | None:

@@ -21,8 +21,8 @@ from actions.patients import ensure_patient, wa_id
 from booking.catalog import city_name, specialty_code, specialty_label
 from booking.dates import parse_when
 from booking.errors import BookingError, NotFound
+from booking.formatting import local_when
 from booking.models import Booking, Doctor
-from booking.notifications import local_when
 
 log = logging.getLogger(__name__)
 Events = list[dict[str, Any]]
@@ -167,7 +167,7 @@ class ActionHandoff(ServiceAction):
         number = wa_id(tracker)
         if number is not None:
             try:
-                await self.service.store.kv_set(HANDOFF_KEY + number, {
+                await self.service.store.kv.set(HANDOFF_KEY + number, {
                     "wa_id": number, "at": self.service.clock().isoformat(), "open": True,
                     "language": language(tracker)})
             except BookingError as exc:
@@ -213,7 +213,7 @@ async def release_held(service: Any, tracker: Tracker) -> None:
     number = wa_id(tracker)
     if not (start and doctor_id and number) or tracker.get_slot("result_ref"):
         return
-    user = await service.store.find_user(whatsapp=number)
+    user = await service.store.users.find(whatsapp=number)
     if user is not None:
         await service.release_hold(user.id, doctor_id, datetime.fromisoformat(start))
 
@@ -226,7 +226,7 @@ class ActionFinishBooking(ServiceAction):
                   domain: dict[str, Any]) -> Events:
         lang = language(tracker)
         ref = tracker.get_slot("result_ref")
-        booking = await self.service.store.find_booking(ref=ref) if ref else None
+        booking = await self.service.store.bookings.find_one(ref=ref) if ref else None
         if booking is not None and tracker.get_slot("booking_confirmed"):
             doctor = await self.service.doctor(booking.doctor_id)
             day, clock = local_when(booking.start, doctor.timezone, lang)
@@ -262,7 +262,7 @@ class ActionFinishReschedule(ServiceAction):
                   domain: dict[str, Any]) -> Events:
         lang = language(tracker)
         confirmed, ref = tracker.get_slot("reschedule_confirmed"), tracker.get_slot("result_ref")
-        booking = await self.service.store.find_booking(ref=ref) if confirmed and ref else None
+        booking = await self.service.store.bookings.find_one(ref=ref) if confirmed and ref else None
         if booking is not None:
             try:
                 doctor = await self.service.doctor(booking.doctor_id)

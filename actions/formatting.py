@@ -7,8 +7,8 @@ from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from booking.catalog import specialty_label
+from booking.formatting import DAY_NAMES, MONTH_NAMES, ZONE_ABBR, local_when
 from booking.models import Booking, Doctor
-from booking.notifications import DAY_NAMES, MONTH_NAMES, ZONE_ABBR, local_when
 
 SHORT_DAYS = {"id": ["Sen", "Sel", "Rab", "Kam", "Jum", "Sab", "Min"],
               "en": ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]}

@@ -55,10 +55,10 @@ async def ensure_patient(service: BookingService, tracker: Tracker, language: st
     number = wa_id(tracker)
     if number is None:
         return None
-    user: User | None = await service.store.find_user(whatsapp=number)
+    user: User | None = await service.store.users.find(whatsapp=number)
     name = sender_name(tracker)
     if user is None:
-        user = await service.store.upsert_whatsapp_patient(number, name, language)
+        user = await service.store.users.upsert_whatsapp_patient(number, name, language)
         log.info("registered WhatsApp patient %s", user.id)
     elif not user.name and name:
         user = await set_name(service, user, name)
@@ -67,5 +67,5 @@ async def ensure_patient(service: BookingService, tracker: Tracker, language: st
 
 async def set_name(service: BookingService, user: User, name: str) -> User:
     updated = user.model_copy(update={"name": name})
-    result: User = await service.store.update_user(updated)
+    result: User = await service.store.users.update(updated)
     return result

@@ -34,7 +34,7 @@ async def find_doctors(service: BookingService, *, specialty: str | None = None,
     spec = specialty_code(specialty) if specialty else None
     town = city_name(city) if city else None
     query = doctor_query(name) if name else None
-    doctors, _ = await service.store.find_doctors(specialty=spec, city=town, q=query or None)
+    doctors, _ = await service.store.doctors.find(specialty=spec, city=town, q=query or None)
     if name and query and len(doctors) > 1:  # "dr. Sari Wulandari": narrow with the rest
         full = [d for d in doctors if name.lower().replace("dr.", "").strip() in d.name.lower()]
         doctors = full or doctors

@@ -10,9 +10,9 @@ from aiohttp import web
 from analytics.metrics import definitions
 from analytics.query import AnalyticsQuery
 from analytics.service import AnalyticsService
-from api.auth import requires
-from api.schemas import ErrorOut
-from api.spec import QUERY, endpoint
+from app.http.auth import requires
+from app.http.schemas import ErrorOut
+from app.http.spec import QUERY, endpoint
 from app.keys import COORDINATOR, SETTINGS, STORE
 
 log = logging.getLogger(__name__)

@@ -9,7 +9,9 @@ import logging
 from aiohttp import web
 
 from api import schemas as s
-from api.auth import (
+from api.present import user_out
+from api.ratelimit import client_ip, enforce
+from app.http.auth import (
     ACCESS,
     REFRESH,
     bearer_token,
@@ -20,17 +22,15 @@ from api.auth import (
     requires,
     revocations,
 )
-from api.errors import ApiError, unauthorized
-from api.present import user_out
-from api.ratelimit import client_ip, enforce
-from api.spec import body_of, endpoint, reply
+from app.http.errors import ApiError, unauthorized
+from app.http.spec import body_of, endpoint, reply
 from app.keys import COORDINATOR, SETTINGS, STORE
 from app.settings import Settings
 from booking.errors import Conflict, NotFound
 from booking.models import Role, User
-from booking.notifications import account_exists_entry, verification_entry
 from booking.passwords import hash_password, verify_password
 from booking.verification_codes import CODE_TTL_S, Outcome, VerificationCodes, new_code
+from notify.rules import account_exists_entry, verification_entry
 
 log = logging.getLogger(__name__)
 
@@ -45,7 +45,7 @@ CODES_PER_NUMBER = 3
 async def void_user_tokens(request: web.Request, user_id: str) -> None:
     """Every token of the user issued so far stops working (logout-all, password, role)."""
     settings = request.config_dict[SETTINGS]
-    version = await request.config_dict[STORE].bump_token_version(user_id)
+    version = await request.config_dict[STORE].users.bump_token_version(user_id)
     await revocations(request).raise_version(user_id, version,
                                              settings.access_token_minutes * 60 + 120)
 
@@ -63,11 +63,11 @@ async def register(request: web.Request) -> web.Response:
     user = User(name=body.name, email=body.email, whatsapp_pending=body.whatsapp,
                 role=Role.patient, password_hash=password_hash, language=body.language)
     try:
-        await store.insert_user(user)
+        await store.users.insert(user)
     except Conflict:
-        owner = await store.find_user(email=body.email)
+        owner = await store.users.find(email=body.email)
         if owner is not None and owner.email:
-            await store.enqueue([account_exists_entry(owner).to_doc()])
+            await store.outbox.enqueue([account_exists_entry(owner).to_doc()])
         log.info("registration with a known address: owner told by e-mail")
     return reply(s.AcceptedOut(message=REGISTERED), status=202)
 
@@ -79,7 +79,7 @@ async def login(request: web.Request) -> web.Response:
     body = body_of(request, s.LoginIn)
     await enforce(request, "login-ip", client_ip(request), settings.login_limit_per_ip)
     await enforce(request, "login-account", body.email, settings.login_limit_per_account)
-    user = await request.config_dict[STORE].find_user(email=body.email)
+    user = await request.config_dict[STORE].users.find(email=body.email)
     stored_hash = user.password_hash if user and user.password_hash else _DUMMY_HASH
     ok = await asyncio.to_thread(verify_password, stored_hash, body.password)
     if not ok or user is None or not user.password_hash:
@@ -103,7 +103,7 @@ async def refresh(request: web.Request) -> web.Response:
         log.warning("refresh token reuse: its session was revoked")
         raise unauthorized("refresh token already used; session revoked")
     try:
-        user = await request.config_dict[STORE].get_user(claims["sub"])
+        user = await request.config_dict[STORE].users.get(claims["sub"])
     except NotFound as exc:
         raise unauthorized("account no longer exists") from exc
     if claims["ver"] != user.token_version:
@@ -154,16 +154,16 @@ async def change_password(request: web.Request) -> web.Response:
         verify_password, user.password_hash, body.current_password)
     if not ok:
         raise unauthorized("wrong password")
-    await store.set_password_hash(user.id, await asyncio.to_thread(hash_password,
+    await store.users.set_password_hash(user.id, await asyncio.to_thread(hash_password,
                                                                    body.new_password))
     await void_user_tokens(request, user.id)
-    user = await store.get_user(user.id)
+    user = await store.users.get(user.id)
     return reply(s.TokenOut.model_validate(issue_tokens(settings, user)))
 
 
 async def _current_user(request: web.Request) -> User:
     try:
-        user: User = await request.config_dict[STORE].get_user(principal_of(request).user_id)
+        user: User = await request.config_dict[STORE].users.get(principal_of(request).user_id)
     except NotFound as exc:
         raise unauthorized("account no longer exists") from exc
     return user
@@ -194,11 +194,11 @@ async def whatsapp_verify(request: web.Request) -> web.Response:
     await enforce(request, "wa-verify-ip", client_ip(request), settings.register_limit_per_ip)
     await enforce(request, "wa-verify-number", number, CODES_PER_NUMBER)
     if body.whatsapp and body.whatsapp != user.whatsapp_pending:
-        user = await store.update_user(user.model_copy(update={"whatsapp_pending": number}))
+        user = await store.users.update(user.model_copy(update={"whatsapp_pending": number}))
     coord = request.config_dict[COORDINATOR]
     code = new_code()
     await VerificationCodes(coord.redis, coord.ns).issue(user.id, number, code)
-    await store.enqueue([verification_entry(user.id, number, code, user.language).to_doc()])
+    await store.outbox.enqueue([verification_entry(user.id, number, code, user.language).to_doc()])
     return reply(s.VerifyStartOut(expires_in=CODE_TTL_S, to=_masked(number)), status=202)
 
 
@@ -222,7 +222,7 @@ async def whatsapp_confirm(request: web.Request) -> web.Response:
         raise ApiError(400, "wrong_code", "that code is not right",
                        {"tries_left": checked.tries_left})
     assert checked.number is not None
-    user, moved = await request.config_dict[STORE].attach_whatsapp(principal.user_id,
+    user, moved = await request.config_dict[STORE].users.attach_whatsapp(principal.user_id,
                                                                    checked.number)
     log.info("WhatsApp number verified for user %s (%d bookings attached)", user.id, moved)
     return reply(user_out(user))

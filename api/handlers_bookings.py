@@ -9,10 +9,10 @@ from zoneinfo import ZoneInfo
 from aiohttp import web
 
 from api import schemas as s
-from api.auth import Principal, principal_of, requires
-from api.errors import ApiError, forbidden
 from api.present import booking_out, slot_taken_out
-from api.spec import body_of, endpoint, query_of, reply
+from app.http.auth import Principal, principal_of, requires
+from app.http.errors import ApiError, forbidden
+from app.http.spec import body_of, endpoint, query_of, reply
 from app.keys import SERVICE, STORE
 from app.metrics import BOOKINGS
 from booking.errors import Conflict
@@ -38,7 +38,7 @@ def _idempotency_key(request: web.Request) -> str | None:
 
 
 async def _zones(request: web.Request, bookings: list[Booking]) -> dict[str, ZoneInfo]:
-    doctors = await request.config_dict[STORE].get_doctors(sorted({b.doctor_id
+    doctors = await request.config_dict[STORE].doctors.get_many(sorted({b.doctor_id
                                                                    for b in bookings}))
     return {doctor_id: d.tz for doctor_id, d in doctors.items()}
 
@@ -80,7 +80,7 @@ async def create_booking(request: web.Request) -> web.Response:
                            {"errors": [{"loc": ["body", "patient_id"], "msg": "required",
                                         "type": "missing"}]})
         patient_id = body.patient_id
-        await request.config_dict[STORE].get_user(patient_id)  # NotFound -> 404
+        await request.config_dict[STORE].users.get(patient_id)  # NotFound -> 404
     service = request.config_dict[SERVICE]
     scoped = f"{patient_id}:{key}" if key else None  # one client's key never meets another's
     source = BookingSource(body.source)
@@ -117,7 +117,7 @@ async def list_bookings(request: web.Request) -> web.Response:
     start_from = datetime.combine(query.from_, time(0), tzinfo=UTC) if query.from_ else None
     start_to = (datetime.combine(query.to + timedelta(days=1), time(0), tzinfo=UTC)
                 if query.to else None)
-    bookings, total = await request.config_dict[STORE].find_bookings(
+    bookings, total = await request.config_dict[STORE].bookings.find(
         patient_id=scope["patient_id"], doctor_id=scope["doctor_id"],
         statuses=[query.status.value] if query.status else None,
         start_from=start_from, start_to=start_to,

@@ -12,16 +12,14 @@ from datetime import UTC, datetime, time, timedelta
 from aiohttp import web
 
 from api import schemas as s
-from api.auth import Principal, principal_of, requires
 from api.calendar import build_feed
-from api.errors import error_response, forbidden, not_found
 from api.present import doctor_out, schedule_out, slot_out
-from api.spec import body_of, endpoint, query_of, reply
+from app.http.auth import Principal, principal_of, requires
+from app.http.errors import forbidden, not_found
+from app.http.spec import body_of, endpoint, query_of, reply
 from app.keys import COORDINATOR, SERVICE, SETTINGS, STORE
 from booking.errors import Conflict, NotFound
-from booking.models import Booking, BookingStatus, Doctor, Role, Schedule, User
-from booking.notifications import Kind, entries_for
-from booking.schedule_change import stranded_bookings
+from booking.models import Booking, BookingStatus, Doctor, Role, Schedule
 from booking.service import DOCTOR_CACHE_NS
 from booking.slots import available_slots
 
@@ -72,10 +70,10 @@ async def _doctors_page(request: web.Request, query: s.DoctorsQuery) -> s.Doctor
     store = request.config_dict[STORE]
     skip = (query.page - 1) * query.page_size
     if query.available_on is None:
-        doctors, total = await store.find_doctors(specialty=query.specialty, city=query.city,
+        doctors, total = await store.doctors.find(specialty=query.specialty, city=query.city,
                                                   q=query.q, skip=skip, limit=query.page_size)
     else:
-        everyone, _ = await store.find_doctors(specialty=query.specialty, city=query.city,
+        everyone, _ = await store.doctors.find(specialty=query.specialty, city=query.city,
                                                q=query.q)
         free = await _free_on(request, everyone, query.available_on)
         total = len(free)
@@ -92,7 +90,7 @@ async def _free_on(request: web.Request, doctors: list[Doctor], day: s.Date) -> 
     lo = datetime.combine(day, time(0), tzinfo=UTC) - timedelta(days=1)
     hi = lo + timedelta(days=3)
     ids = [d.id for d in doctors]
-    busy = await service.store.busy_intervals(ids, lo, hi)
+    busy = await service.store.bookings.busy_intervals(ids, lo, hi)
     holds = await service.coord.holds(ids)
     now = service.clock()
     out = []
@@ -106,7 +104,7 @@ async def _free_on(request: web.Request, doctors: list[Doctor], day: s.Date) -> 
 
 @endpoint("One doctor", tags=TAGS, responses={200: s.DoctorOut, 404: s.ErrorOut}, public=True)
 async def get_doctor(request: web.Request) -> web.Response:
-    doctor = await request.config_dict[STORE].get_doctor(request.match_info["doctor_id"])
+    doctor = await request.config_dict[STORE].doctors.get(request.match_info["doctor_id"])
     return reply(doctor_out(doctor))
 
 
@@ -134,7 +132,7 @@ async def get_slots(request: web.Request) -> web.Response:
 async def get_schedule(request: web.Request) -> web.Response:
     doctor_id = request.match_info["doctor_id"]
     _require_own_doctor(principal_of(request), doctor_id)
-    doctor = await request.config_dict[STORE].get_doctor(doctor_id)
+    doctor = await request.config_dict[STORE].doctors.get(doctor_id)
     return reply(schedule_out(doctor))
 
 
@@ -146,59 +144,11 @@ async def put_schedule(request: web.Request) -> web.Response:
     _require_own_doctor(principal_of(request), doctor_id)
     body = body_of(request, s.ScheduleIn)
     force = query_of(request, s.ScheduleQuery).force
-    store = request.config_dict[STORE]
-    doctor = await store.get_doctor(doctor_id)
-    schedule = Schedule.model_validate(body.model_dump())
-    stranded = await _stranded(request, doctor_id, schedule)
-    if stranded and not force:
-        tz = doctor.tz
-        return error_response(
-            409, "schedule_conflict",
-            "the change would strand existing bookings; resend with force=true to apply it "
-            "and notify the patients",
-            {"stranded": [{"id": b.id, "ref": b.ref, "start": b.start.astimezone(tz).isoformat()}
-                          for b in stranded]})
-    updated = Doctor.model_validate({**doctor.model_dump(), **schedule.model_dump()})
-    await store.upsert_doctor(updated)
-    await invalidate_doctors(request)
-    # A booking made between the check and the save is stranded too: never silently.
-    seen = {b.id for b in stranded}
-    stranded += [b for b in await _stranded(request, doctor_id, schedule) if b.id not in seen]
-    notified = await _notify_stranded(request, updated, stranded, schedule) if stranded else 0
-    log.info("schedule of doctor %s replaced (stranded=%d, forced=%s)", doctor_id,
-             len(stranded), force)
-    return reply(s.ScheduleSavedOut(schedule=schedule_out(updated),
-                                    affected_bookings=[b.id for b in stranded],
-                                    notified=notified))
-
-
-async def _stranded(request: web.Request, doctor_id: str, schedule: Schedule) -> list[Booking]:
-    store = request.config_dict[STORE]
-    upcoming, _ = await store.find_bookings(doctor_id=doctor_id,
-                                            statuses=[BookingStatus.confirmed.value],
-                                            start_from=request.config_dict[SERVICE].clock())
-    return stranded_bookings(schedule, upcoming)
-
-
-async def _notify_stranded(request: web.Request, doctor: Doctor, stranded: list[Booking],
-                           schedule: Schedule) -> int:
-    """Outbox entries for the patients of stranded bookings; one per booking and change."""
-    store = request.config_dict[STORE]
-    change = hashlib.sha256(schedule.model_dump_json().encode()).hexdigest()[:12]
-    docs = []
-    for booking in stranded:
-        try:
-            patient: User = await store.get_user(booking.patient_id)
-        except NotFound:
-            continue
-        for entry in entries_for(Kind.schedule_changed, booking, doctor, patient):
-            entry = entry.model_copy(
-                update={"dedupe_key": f"{Kind.schedule_changed.value}:{booking.id}:{change}"})
-            docs.append(entry.to_doc())
-    if not docs:
-        return 0
-    created: int = await store.enqueue(docs)
-    return created
+    saved = await request.config_dict[SERVICE].replace_schedule(
+        doctor_id, Schedule.model_validate(body.model_dump()), force=force)  # 409 if stranded
+    return reply(s.ScheduleSavedOut(schedule=schedule_out(saved.doctor),
+                                    affected_bookings=[b.id for b in saved.stranded],
+                                    notified=saved.notified))
 
 
 # ---- agenda and calendar --------------------------------------------------------------
@@ -226,7 +176,7 @@ async def _patient_names(request: web.Request, bookings: list[Booking]) -> dict[
     names: dict[str, str] = {}
     for patient_id in {b.patient_id for b in bookings}:
         try:
-            names[patient_id] = (await store.get_user(patient_id)).name
+            names[patient_id] = (await store.users.get(patient_id)).name
         except NotFound:
             names[patient_id] = ""
     return names
@@ -240,7 +190,7 @@ async def calendar_feed(request: web.Request) -> web.Response:
     token = query_of(request, s.CalendarQuery).token
     store = request.config_dict[STORE]
     try:
-        doctor = await store.get_doctor(doctor_id)
+        doctor = await store.doctors.get(doctor_id)
     except NotFound:
         doctor = None
     # One answer for a wrong token and a missing doctor: the feed's existence leaks nothing.
@@ -248,7 +198,7 @@ async def calendar_feed(request: web.Request) -> web.Response:
             doctor.calendar_token.encode(), token.encode()):
         raise not_found("calendar not found")
     now = request.config_dict[SERVICE].clock()
-    bookings, _ = await store.find_bookings(
+    bookings, _ = await store.bookings.find(
         doctor_id=doctor.id, start_from=now - timedelta(days=CALENDAR_PAST_DAYS),
         start_to=now + timedelta(days=doctor.horizon_days + 1),
         statuses=[BookingStatus.confirmed.value, BookingStatus.completed.value])
@@ -265,9 +215,9 @@ async def rotate_calendar_token(request: web.Request) -> web.Response:
     doctor_id = request.match_info["doctor_id"]
     _require_own_doctor(principal_of(request), doctor_id)
     store = request.config_dict[STORE]
-    doctor = await store.get_doctor(doctor_id)
+    doctor = await store.doctors.get(doctor_id)
     token = secrets.token_urlsafe(24)
-    await store.upsert_doctor(doctor.model_copy(update={"calendar_token": token}))
+    await store.doctors.upsert(doctor.model_copy(update={"calendar_token": token}))
     return reply(s.CalendarTokenOut(doctor_id=doctor_id, token=token,
                                     path=f"/doctors/{doctor_id}/calendar.ics?token={token}"))
 
@@ -278,8 +228,8 @@ async def revoke_calendar_token(request: web.Request) -> web.Response:
     doctor_id = request.match_info["doctor_id"]
     _require_own_doctor(principal_of(request), doctor_id)
     store = request.config_dict[STORE]
-    doctor = await store.get_doctor(doctor_id)
-    await store.upsert_doctor(doctor.model_copy(update={"calendar_token": None}))
+    doctor = await store.doctors.get(doctor_id)
+    await store.doctors.upsert(doctor.model_copy(update={"calendar_token": None}))
     return web.Response(status=204)
 
 
@@ -290,7 +240,7 @@ async def revoke_calendar_token(request: web.Request) -> web.Response:
 async def create_doctor(request: web.Request) -> web.Response:
     body = body_of(request, s.DoctorIn)
     doctor = Doctor.model_validate(body.model_dump())
-    await request.config_dict[STORE].upsert_doctor(doctor)
+    await request.config_dict[STORE].doctors.upsert(doctor)
     await invalidate_doctors(request)
     return reply(doctor_out(doctor), status=201)
 
@@ -301,9 +251,9 @@ async def create_doctor(request: web.Request) -> web.Response:
 async def patch_doctor(request: web.Request) -> web.Response:
     body = body_of(request, s.DoctorPatchIn)
     store = request.config_dict[STORE]
-    doctor = await store.get_doctor(request.match_info["doctor_id"])
+    doctor = await store.doctors.get(request.match_info["doctor_id"])
     updated = Doctor.model_validate({**doctor.model_dump(), **body.model_dump(exclude_unset=True)})
-    await store.upsert_doctor(updated)
+    await store.doctors.upsert(updated)
     await invalidate_doctors(request)
     return reply(doctor_out(updated))
 
@@ -315,14 +265,14 @@ async def delete_doctor(request: web.Request) -> web.Response:
     doctor_id = request.match_info["doctor_id"]
     store = request.config_dict[STORE]
     service = request.config_dict[SERVICE]
-    await store.get_doctor(doctor_id)
-    _, upcoming = await store.find_bookings(doctor_id=doctor_id,
+    await store.doctors.get(doctor_id)
+    _, upcoming = await store.bookings.find(doctor_id=doctor_id,
                                             statuses=[BookingStatus.confirmed.value],
                                             start_from=service.clock(), limit=1)
     if upcoming:
         raise Conflict("the doctor has upcoming bookings; deactivate instead",
                        upcoming_bookings=upcoming)
-    await store.delete_doctor(doctor_id)
+    await store.doctors.delete(doctor_id)
     await invalidate_doctors(request)
     return web.Response(status=204)
 

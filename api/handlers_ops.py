@@ -12,7 +12,7 @@ from aiohttp import web
 
 from api import schemas as s
 from api.openapi import DOCS_HTML, cached_openapi
-from api.spec import endpoint, reply
+from app.http.spec import endpoint, reply
 from app.keys import COORDINATOR, SETTINGS, STORE
 from booking.errors import BookingError
 

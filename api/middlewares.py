@@ -8,7 +8,7 @@ from collections.abc import Awaitable, Callable
 
 from aiohttp import web
 
-from api.errors import internal_error, response_for, router_error
+from app.http.errors import internal_error, response_for, router_error
 from app.metrics import HTTP_LATENCY, HTTP_REQUESTS
 
 log = logging.getLogger(__name__)

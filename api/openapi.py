@@ -1,7 +1,7 @@
 """OpenAPI 3.1 document generated from the app's routes and the pydantic models on them.
 
-Every handler decorated with api.spec.endpoint documents itself (summary, query
-and body models, responses); api.auth.requires adds its roles. Nothing is
+Every handler decorated with app.http.spec.endpoint documents itself (summary, query
+and body models, responses); app.http.auth.requires adds its roles. Nothing is
 written twice: the router gives methods and paths, the models give schemas.
 """
 
@@ -14,7 +14,7 @@ from aiohttp import web
 from pydantic import BaseModel
 
 from api.schemas import ErrorOut, HealthOut
-from api.spec import ResponseDoc, Spec
+from app.http.spec import ResponseDoc, Spec
 
 TITLE = "Klinik WhatsApp booking API"
 VERSION = "1.0.0"

@@ -6,7 +6,7 @@ import ipaddress
 
 from aiohttp import web
 
-from api.errors import ApiError
+from app.http.errors import ApiError
 from app.keys import COORDINATOR, SETTINGS
 from booking.ratelimit_store import RateLimitStore, bucket_id
 

@@ -13,14 +13,13 @@ from typing import Annotated, Literal
 
 from pydantic import (
     AwareDatetime,
-    BaseModel,
-    ConfigDict,
     Field,
     StringConstraints,
     field_validator,
     model_validator,
 )
 
+from app.http.schemas import ErrorOut, In, Out
 from booking.catalog import city_name, specialty_code
 from booking.errors import InvalidPhoneNumber
 from booking.models import BookingSource, BookingStatus, Role
@@ -37,18 +36,6 @@ Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=2, max
 Id = Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_\-]+$")]
 Text = Annotated[str, StringConstraints(max_length=500)]
 Language = Literal["id", "en"]
-
-
-class In(BaseModel):
-    """Base of request bodies and query strings: unknown fields are an error."""
-
-    model_config = ConfigDict(extra="forbid", populate_by_name=True)
-
-
-class Out(BaseModel):
-    """Base of responses: exactly the documented fields."""
-
-    model_config = ConfigDict(extra="forbid", populate_by_name=True)
 
 
 def _whatsapp(value: str | None) -> str | None:
@@ -83,12 +70,6 @@ WhatsApp = Annotated[str, StringConstraints(strip_whitespace=True, min_length=6,
 
 
 # ---- errors -------------------------------------------------------------------------
-class ErrorOut(Out):
-    error: str
-    message: str
-    details: dict[str, object] = Field(default_factory=dict)
-
-
 class AlternativeOut(Out):
     doctor_id: str
     doctor_name: str

@@ -12,6 +12,7 @@ from app.settings import Settings
 from booking.locks import Coordinator, redis_client
 from booking.service import BookingService, Policy
 from booking.store import MongoStore, Store
+from notify.rules import BookingNotices
 
 log = logging.getLogger(__name__)
 
@@ -24,7 +25,7 @@ def build_core(settings: Settings, *, sync_store: MongoStore | None = None
     redis_url = settings.redis_url.get_secret_value() if settings.redis_url else None
     coordinator = Coordinator(redis_client(redis_url), hold_seconds=settings.hold_seconds,
                               namespace=settings.redis_namespace)
-    service = BookingService(store, coordinator,
+    service = BookingService(store, coordinator, notices=BookingNotices(),
                              policy=Policy(cutoff_minutes=settings.cancel_cutoff_minutes,
                                            max_upcoming=settings.max_upcoming_bookings))
     return store, coordinator, service

@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from aiohttp import web
 
 from app.settings import Settings
 from booking.locks import Coordinator
 from booking.service import BookingService
 from booking.store import Store
+from sandbox import WatiSandbox
 
 SETTINGS = web.AppKey("settings", Settings)
 STORE = web.AppKey("store", Store)
 COORDINATOR = web.AppKey("coordinator", Coordinator)
 SERVICE = web.AppKey("service", BookingService)
-# Optional components registered by the roles (bot gateway, scheduler, ...).
-COMPONENTS = web.AppKey("components", dict[str, Any])
+# The local Wati stand-in of the embedded default (app/standins.py), when it runs.
+SANDBOX = web.AppKey("sandbox", WatiSandbox)

@@ -11,9 +11,10 @@ from aiohttp import web
 from app import web_security
 from app.context import PRESET_STORE, core_ctx
 from app.internal import INTERNAL_APP, internal_ctx, new_internal_app
-from app.keys import COMPONENTS, SETTINGS
+from app.keys import SETTINGS
 from app.logsafety import install_filters
 from app.settings import Settings, load_settings
+from app.standins import sandbox_ctx
 from booking.store import MongoStore
 
 log = logging.getLogger(__name__)
@@ -27,11 +28,16 @@ def create_app(settings: Settings, *, store: MongoStore | None = None) -> web.Ap
     install_filters()  # secrets in query strings never reach a log line
     app = web.Application(client_max_size=256 * 1024)
     app[SETTINGS] = settings
-    app[COMPONENTS] = {}
     if store is not None:
         app[PRESET_STORE] = store
     app[INTERNAL_APP] = new_internal_app()
     app.cleanup_ctx.append(core_ctx)
+    if settings.role_set & {"bot", "scheduler"}:  # the roles that send
+        from notify.runtime import notify_ctx
+
+        if "bot" in settings.role_set:
+            app.cleanup_ctx.append(sandbox_ctx)  # before the notifier: it sends there
+        app.cleanup_ctx.append(notify_ctx)
     app.router.add_get("/health", health)
     from app.roles import setup_role
 

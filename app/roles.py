@@ -14,7 +14,8 @@ ROLE_MODULES = {
     "api": ("api.setup", "analytics.setup", "bot.retrain.routes"),
     "actions": ("actions.endpoint",),         # Rasa custom actions endpoint
     "bot": ("bot.setup",),                    # WhatsApp gateway: Wati webhook, Rasa bridge
-    "scheduler": ("scheduler.setup",),        # reminders, outbox dispatch, daily jobs
+    # reminders, outbox dispatch, and the daily jobs of other packages (BigQuery export)
+    "scheduler": ("scheduler.setup", "analytics.export_setup"),
 }
 
 

@@ -127,6 +127,8 @@ class Settings(BaseSettings):
     wati_sandbox_port: int = env("WATI_SANDBOX_PORT", 8081,
                                  "Port of the local Wati sandbox (chat page) when WATI_API_URL "
                                  "is unset; 0 = any free port.", ge=0, le=65535)
+    notify_channels: str = env("NOTIFY_CHANNELS", "whatsapp,email",
+                               "Channels a notification tries, in order (whatsapp, email).")
     outbox_max_attempts: int = env("OUTBOX_MAX_ATTEMPTS", 5,
                                    "WhatsApp attempts per notification before the email "
                                    "fallback.", ge=1)
@@ -209,6 +211,19 @@ class Settings(BaseSettings):
             if cidr.strip():
                 ipaddress.ip_network(cidr.strip(), strict=False)  # ValueError names it
         return v
+
+    @field_validator("notify_channels")
+    @classmethod
+    def _channels(cls, v: str) -> str:
+        names = [n.strip() for n in v.split(",") if n.strip()]
+        unknown = set(names) - {"whatsapp", "email"}
+        if unknown or not names or len(set(names)) != len(names):
+            raise ValueError("a comma-separated list of whatsapp, email (each once)")
+        return ",".join(names)
+
+    @property
+    def notify_channel_names(self) -> list[str]:
+        return self.notify_channels.split(",")
 
     @field_validator("wati_api_version")
     @classmethod

@@ -25,7 +25,7 @@ import aiohttp
 from aiohttp import web
 from redis.asyncio import Redis
 
-from api.auth import issue_tokens
+from app.http.auth import issue_tokens
 from app.main import create_app
 from app.settings import Settings
 from booking.models import Role, User

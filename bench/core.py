@@ -28,6 +28,7 @@ from booking.refs import new_ref
 from booking.service import Booked, BookingService, SlotTaken
 from booking.slots import available_slots
 from booking.store import MongoStore, Store
+from notify.rules import BookingNotices
 from tests import redis_server
 
 NOW = datetime(2026, 12, 7, 0, 0, tzinfo=UTC)
@@ -83,7 +84,8 @@ async def main() -> None:
     demo.load(sync, password_hash="x", now=NOW, bookings_per_doctor=6)
     redis, redis_kind = await make_redis()
     ns = f"bench:{uuid.uuid4().hex[:8]}:"
-    service = BookingService(Store(sync), Coordinator(redis, namespace=ns), clock=lambda: NOW)
+    service = BookingService(Store(sync), Coordinator(redis, namespace=ns),
+                             notices=BookingNotices(), clock=lambda: NOW)
 
     # 1. 30-day availability, one doctor with 1,000 bookings
     seed_many_bookings(sync, demo.DEMO_DOCTOR_ID, 1000)

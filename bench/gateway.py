@@ -34,10 +34,10 @@ from typing import Any
 import aiohttp
 from aiohttp import web
 
-from app.keys import COMPONENTS
 from app.main import create_app
 from app.settings import Settings
 from booking.store import MongoStore
+from bot.setup import RUNTIME
 from sandbox import WatiSandbox
 from tests import redis_server
 from tests.bot.conftest import FakeRasa
@@ -112,7 +112,7 @@ async def main(users: int, messages: int, rounds: int, model_path: str | None = 
     app_port = free_port()
     await web.TCPSite(runner, "127.0.0.1", app_port).start()
     hook = f"http://127.0.0.1:{app_port}/whatsapp/webhook?token=bench-hook"
-    gateway = app[COMPONENTS]["bot"]
+    gateway = app[RUNTIME]
     # wa_id -> (event set when its message is fully processed, perf time of last reply)
     done: dict[str, asyncio.Event] = {}
     last_reply: dict[str, float] = {}

@@ -26,6 +26,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from notify.rules import BookingNotices
+
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from app.settings import Settings  # noqa: E402
@@ -117,6 +119,7 @@ async def sweep_once(store: MongoStore, settings: Settings, name: str,
     redis = redis_client(settings.redis_url.get_secret_value() if settings.redis_url else None)
     facade = Store(store)
     service = BookingService(facade, Coordinator(redis, namespace=f"bench:{name}:"),
+                             notices=BookingNotices(),
                              clock=lambda: NOW)
     jobs = Jobs(settings, facade, service, clock=lambda: NOW, instance=name)
     try:

@@ -1,12 +1,11 @@
 """Demo data: a realistic clinic network over WIB, WITA and WIT.
 
 Loaded only on the embedded in-process store or when asked for explicitly
-(`python -m booking.demo --force`), never by accident into a configured database.
+(`python -m app.demo --force`), never by accident into a configured database.
 """
 
 from __future__ import annotations
 
-import argparse
 import logging
 import random
 from datetime import UTC, date, datetime, time, timedelta
@@ -213,25 +212,3 @@ def load(store: MongoStore, *, password_hash: str | None, now: datetime | None =
                                           status=BookingStatus.confirmed)]))
                 created_bookings += 1
     return {"doctors": len(doctors), "users": created_users, "bookings": created_bookings}
-
-
-def main() -> None:
-    from app.settings import load_settings
-    from booking.passwords import hash_password
-
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--force", action="store_true",
-                        help="load into a configured (non-embedded) MongoDB too")
-    args = parser.parse_args()
-    settings = load_settings()
-    url = settings.mongodb_url.get_secret_value() if settings.mongodb_url else None
-    if url and not url.startswith("mongomock://") and not args.force:
-        raise SystemExit("refusing to load demo data into a configured MongoDB without --force")
-    store = MongoStore.from_url(url)
-    counts = load(store, password_hash=hash_password(settings.demo_password.get_secret_value())
-                  if settings.demo_accounts else None)
-    print(counts)  # noqa: T201
-
-
-if __name__ == "__main__":
-    main()

@@ -79,6 +79,12 @@ class Conflict(BookingError):
     code = "conflict"
 
 
+class ScheduleConflict(Conflict):
+    """A new schedule would strand existing bookings (details: which)."""
+
+    code = "schedule_conflict"
+
+
 class StoreUnavailable(BookingError):
     """The database could not be reached."""
 

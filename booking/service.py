@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -16,6 +17,7 @@ from booking.errors import (
     InvalidTransition,
     NotFound,
     PatientOverlap,
+    ScheduleConflict,
     SlotUnavailable,
     TooManyBookings,
 )
@@ -28,12 +30,14 @@ from booking.models import (
     Doctor,
     HistoryEntry,
     Role,
+    Schedule,
     User,
     as_utc,
     slot_key,
 )
-from booking.notifications import Kind, entries_for
+from booking.notices import Notice, Notices
 from booking.refs import new_ref
+from booking.schedule_change import stranded_bookings
 from booking.slots import Interval, available_slots, is_on_grid
 from booking.store import SlotKeyTaken, Store
 
@@ -86,17 +90,25 @@ class SlotTaken:
 BookResult = Booked | SlotTaken
 
 
+@dataclass(frozen=True, slots=True)
+class ScheduleSaved:
+    doctor: Doctor
+    stranded: list[Booking]   # bookings the new schedule no longer covers (patients told)
+    notified: int             # outbox entries written for them
+
+
 class BookingService:
-    def __init__(self, store: Store, coordinator: Coordinator, *, policy: Policy | None = None,
-                 clock: Callable[[], datetime] = utcnow) -> None:
+    def __init__(self, store: Store, coordinator: Coordinator, *, notices: Notices,
+                 policy: Policy | None = None, clock: Callable[[], datetime] = utcnow) -> None:
         self.store = store
         self.coord = coordinator
+        self.notices = notices
         self.policy = policy or Policy()
         self.clock = clock
 
     # ---- doctors and availability ----------------------------------------------------
     async def doctor(self, doctor_id: str) -> Doctor:
-        doctor: Doctor = await self.store.get_doctor(doctor_id)
+        doctor: Doctor = await self.store.doctors.get(doctor_id)
         return doctor
 
     async def availability(self, doctor: Doctor, start: datetime, end: datetime, *,
@@ -105,7 +117,7 @@ class BookingService:
 
         The asking patient's own hold counts as free.
         """
-        busy = await self.store.busy_intervals([doctor.id], start - timedelta(days=1),
+        busy = await self.store.bookings.busy_intervals([doctor.id], start - timedelta(days=1),
                                                end + timedelta(days=1))
         holds = await self.coord.holds([doctor.id], exclude_patient=patient_id)
         return available_slots(doctor, now=self.clock(), start=start, end=end,
@@ -134,7 +146,7 @@ class BookingService:
         found: list[tuple[Doctor, Interval]] = []
         while cursor < horizon and len(found) < limit:
             window_end = min(cursor + step, horizon + timedelta(minutes=1))
-            busy = await self.store.busy_intervals(ids, cursor - timedelta(days=1),
+            busy = await self.store.bookings.busy_intervals(ids, cursor - timedelta(days=1),
                                                    window_end + timedelta(days=1))
             for doctor in doctors:
                 for slot in available_slots(doctor, now=now, start=cursor, end=window_end,
@@ -149,7 +161,7 @@ class BookingService:
         alts = await self.earliest([doctor], after=after, limit=self.policy.alternatives,
                                    patient_id=patient_id)
         if len(alts) < self.policy.alternatives:  # the doctor is full: same specialty, same city
-            others, _ = await self.store.find_doctors(specialty=doctor.specialty, city=doctor.city)
+            others, _ = await self.store.doctors.find(specialty=doctor.specialty, city=doctor.city)
             others = [d for d in others if d.id != doctor.id]
             alts += await self.earliest(others, after=after,
                                         limit=self.policy.alternatives - len(alts),
@@ -197,7 +209,7 @@ class BookingService:
                    idempotency_key: str | None = None, actor: Actor | None = None) -> BookResult:
         actor = actor or Actor(patient_id, Role.patient)
         if idempotency_key:
-            earlier = await self.store.find_booking(idempotency_key=idempotency_key)
+            earlier = await self.store.bookings.find_one(idempotency_key=idempotency_key)
             if earlier is not None:
                 if earlier.patient_id != patient_id:
                     raise InvalidInput("idempotency key reused for another patient")
@@ -208,7 +220,7 @@ class BookingService:
         end = start + timedelta(minutes=doctor.slot_minutes)
         # Fast path for the crowd that lost already: no lock needed to see a booked slot.
         key = slot_key(doctor_id, start)
-        holder = await self.store.slot_holder(key)
+        holder = await self.store.bookings.slot_holder(key)
         if holder == patient_id:  # a retried confirmation: the booking already exists
             return await self._replay(key, doctor)
         if holder is not None:
@@ -221,7 +233,7 @@ class BookingService:
                                                  idempotency_key, actor)
         # Alternatives are computed after the locks are released: losers never hold them up.
         if isinstance(result, str):
-            if result == "taken" and await self.store.slot_holder(key) == patient_id:
+            if result == "taken" and await self.store.bookings.slot_holder(key) == patient_id:
                 return await self._replay(key, doctor)
             return await self._taken(doctor, start, patient_id, result)
         await self.coord.release_hold(doctor_id, start, patient_id)
@@ -230,7 +242,7 @@ class BookingService:
 
     async def _replay(self, key: str, doctor: Doctor) -> Booked:
         """The patient already holds this slot (a retried request): answer with that booking."""
-        existing: Booking | None = await self.store.find_booking(slot_key=key)
+        existing: Booking | None = await self.store.bookings.find_one(slot_key=key)
         if existing is None:  # cancelled in between: vanishingly rare, say so plainly
             raise InvalidTransition("the booking changed meanwhile; please try again")
         return Booked(existing, doctor, replayed=True)
@@ -254,13 +266,13 @@ class BookingService:
         if not free or free[0].start != start:
             if not (rescheduled_from and await self._free_but_for(doctor, start, rescheduled_from)):
                 return "taken"
-        if await self.store.patient_overlaps(patient_id, start, end, exclude):
+        if await self.store.bookings.patient_overlaps(patient_id, start, end, exclude):
             raise PatientOverlap("you already have a booking at that time")
         now = self.clock()
         # Under the patient lock, so two parallel requests cannot both pass the count. A move
         # replaces a booking; staff booking for a patient are not limited.
-        if rescheduled_from is None and actor.role == Role.patient and \
-                await self.store.count_upcoming(patient_id, now) >= self.policy.max_upcoming:
+        if rescheduled_from is None and actor.role == Role.patient and await \
+                self.store.bookings.count_upcoming(patient_id, now) >= self.policy.max_upcoming:
             raise TooManyBookings(
                 f"you already have {self.policy.max_upcoming} upcoming bookings",
                 max_upcoming=self.policy.max_upcoming)
@@ -270,12 +282,12 @@ class BookingService:
                 source=source, created_at=now, updated_at=now, slot_key=slot_key(doctor.id, start),
                 idempotency_key=idempotency_key,
                 rescheduled_from=rescheduled_from.id if rescheduled_from else None,
-                outbox_pending=[Kind.booking_rescheduled.value] if rescheduled_from else
-                [Kind.booking_confirmation.value, Kind.doctor_new_booking.value],
+                outbox_pending=[Notice.booking_rescheduled.value] if rescheduled_from else
+                [Notice.booking_confirmation.value, Notice.doctor_new_booking.value],
                 history=[HistoryEntry(at=now, actor=actor.user_id, status=BookingStatus.confirmed,
                                       action="rescheduled_in" if rescheduled_from else "booked")])
             try:
-                await self.store.insert_booking(booking)
+                await self.store.bookings.insert(booking)
             except SlotKeyTaken:
                 return "taken"
             except DuplicateKeyError:
@@ -285,7 +297,7 @@ class BookingService:
 
     async def _free_but_for(self, doctor: Doctor, start: datetime, own: Booking) -> bool:
         """Free if we ignore the patient's own booking being moved (buffers around it)."""
-        busy = await self.store.busy_intervals([doctor.id], start - timedelta(days=1),
+        busy = await self.store.bookings.busy_intervals([doctor.id], start - timedelta(days=1),
                                                start + timedelta(days=1))
         mine = Interval(own.start, own.end)
         others = [b for b in busy[doctor.id] if b != mine]
@@ -297,7 +309,7 @@ class BookingService:
 
     # ---- reading bookings ------------------------------------------------------------
     async def get_booking(self, booking_id: str, actor: Actor) -> Booking:
-        booking: Booking = await self.store.get_booking(booking_id)
+        booking: Booking = await self.store.bookings.get(booking_id)
         await self._authorize(booking, actor)
         return booking
 
@@ -307,7 +319,7 @@ class BookingService:
         if actor.role == Role.patient and booking.patient_id == actor.user_id:
             return
         if actor.role == Role.doctor:
-            user: User = await self.store.get_user(actor.user_id)
+            user: User = await self.store.users.get(actor.user_id)
             if user.doctor_id == booking.doctor_id:
                 return
         # Same answer as a missing booking: ids of other patients' bookings leak nothing.
@@ -315,7 +327,7 @@ class BookingService:
 
     async def patient_bookings(self, patient_id: str, *, upcoming_only: bool = True
                                ) -> list[Booking]:
-        bookings, _ = await self.store.find_bookings(
+        bookings, _ = await self.store.bookings.find(
             patient_id=patient_id,
             statuses=[BookingStatus.confirmed.value] if upcoming_only else None,
             start_from=self.clock() if upcoming_only else None)
@@ -326,7 +338,7 @@ class BookingService:
         tz = doctor.tz
         start = datetime.combine(day, time(0), tzinfo=tz).astimezone(UTC)
         end = datetime.combine(day + timedelta(days=1), time(0), tzinfo=tz).astimezone(UTC)
-        bookings, _ = await self.store.find_bookings(
+        bookings, _ = await self.store.bookings.find(
             doctor_id=doctor_id, start_from=start, start_to=end,
             statuses=[BookingStatus.confirmed.value, BookingStatus.completed.value,
                       BookingStatus.no_show.value])
@@ -349,10 +361,10 @@ class BookingService:
         now = self.clock()
         history = {"at": now, "action": action, "actor": actor.user_id, "status": new.value,
                    "note": note}
-        updated: Booking | None = await self.store.transition_booking(
+        updated: Booking | None = await self.store.bookings.transition(
             booking.id, booking.status, new, {**(set_fields or {}), "updated_at": now}, history)
         if updated is None:
-            current: Booking = await self.store.get_booking(booking.id)
+            current: Booking = await self.store.bookings.get(booking.id)
             raise InvalidTransition(f"the booking is already {current.status.value}",
                                     status=current.status.value)
         return updated
@@ -368,7 +380,7 @@ class BookingService:
         updated = await self._transition(
             booking, BookingStatus.cancelled, actor, "cancelled",
             {"cancel_reason": reason[:500] or None,
-             "outbox_pending": [Kind.booking_cancelled.value]}, note=reason[:500])
+             "outbox_pending": [Notice.booking_cancelled.value]}, note=reason[:500])
         await self._emit(updated)
         return updated
 
@@ -402,7 +414,7 @@ class BookingService:
                                                {"rescheduled_to": result.booking.id})
                     except BaseException:
                         # compensate: the old booking changed under us, give the new slot back
-                        await self.store.delete_booking(result.booking.id)
+                        await self.store.bookings.delete(result.booking.id)
                         raise
         if isinstance(result, str):
             return await self._taken(doctor, new_start, old.patient_id, result)
@@ -424,7 +436,7 @@ class BookingService:
         if booking.status != BookingStatus.confirmed:
             raise InvalidTransition(f"the booking is already {booking.status.value}")
         now = self.clock()
-        updated: Booking = await self.store.update_booking_fields(
+        updated: Booking = await self.store.bookings.update_fields(
             booking.id, {"patient_confirmed_at": now, "updated_at": now},
             {"at": now, "action": "patient_confirmed", "actor": actor.user_id,
              "status": booking.status.value, "note": ""})
@@ -433,7 +445,7 @@ class BookingService:
     async def complete_past(self, *, limit: int = 500) -> int:
         """Confirmed bookings that have ended become completed (scheduler job)."""
         now = self.clock()
-        past, _ = await self.store.find_bookings(statuses=[BookingStatus.confirmed.value],
+        past, _ = await self.store.bookings.find(statuses=[BookingStatus.confirmed.value],
                                                  start_to=now, limit=limit)
         done = 0
         for booking in past:
@@ -446,6 +458,55 @@ class BookingService:
                     continue
         return done
 
+    # ---- schedules -------------------------------------------------------------------
+    async def stranded_by(self, doctor_id: str, schedule: Schedule) -> list[Booking]:
+        """Upcoming confirmed bookings the schedule would no longer cover."""
+        upcoming, _ = await self.store.bookings.find(
+            doctor_id=doctor_id, statuses=[BookingStatus.confirmed.value],
+            start_from=self.clock())
+        return stranded_bookings(schedule, upcoming)
+
+    async def replace_schedule(self, doctor_id: str, schedule: Schedule, *,
+                               force: bool = False) -> ScheduleSaved:
+        """Replace a doctor's weekly plan. Refused (ScheduleConflict, with the list) when it
+        strands bookings, unless forced: then their patients are told, once per change."""
+        doctor = await self.doctor(doctor_id)
+        stranded = await self.stranded_by(doctor_id, schedule)
+        if stranded and not force:
+            raise ScheduleConflict(
+                "the change would strand existing bookings; resend with force=true to apply "
+                "it and notify the patients",
+                stranded=[{"id": b.id, "ref": b.ref,
+                           "start": b.start.astimezone(doctor.tz).isoformat()}
+                          for b in stranded])
+        updated = Doctor.model_validate({**doctor.model_dump(), **schedule.model_dump()})
+        await self.store.doctors.upsert(updated)
+        await self.coord.cache_bump(DOCTOR_CACHE_NS)  # cached doctor pages are stale now
+        # A booking made between the check and the save is stranded too: never silently.
+        seen = {b.id for b in stranded}
+        stranded += [b for b in await self.stranded_by(doctor_id, schedule)
+                     if b.id not in seen]
+        notified = await self._tell_stranded(updated, stranded, schedule) if stranded else 0
+        log.info("schedule of doctor %s replaced (stranded=%d, forced=%s)", doctor_id,
+                 len(stranded), force)
+        return ScheduleSaved(updated, stranded, notified)
+
+    async def _tell_stranded(self, doctor: Doctor, stranded: list[Booking],
+                             schedule: Schedule) -> int:
+        change = hashlib.sha256(schedule.model_dump_json().encode()).hexdigest()[:12]
+        docs = []
+        for booking in stranded:
+            try:
+                patient: User = await self.store.users.get(booking.patient_id)
+            except NotFound:
+                continue
+            docs += self.notices.entries(Notice.schedule_changed, booking, doctor, patient,
+                                         occasion=change)
+        if not docs:
+            return 0
+        created: int = await self.store.outbox.enqueue(docs)
+        return created
+
     # ---- outbox ----------------------------------------------------------------------
     async def _emit(self, booking: Booking) -> None:
         """Copy a booking's pending notifications into the outbox, then clear them.
@@ -456,18 +517,19 @@ class BookingService:
         if not booking.outbox_pending:
             return
         doctor = await self.doctor(booking.doctor_id)
-        patient: User = await self.store.get_user(booking.patient_id)
+        patient: User = await self.store.users.get(booking.patient_id)
         doctor_user: User | None = None
         if doctor.user_id:
             try:
-                doctor_user = await self.store.get_user(doctor.user_id)
+                doctor_user = await self.store.users.get(doctor.user_id)
             except NotFound:
                 doctor_user = None
-        entries = [e.to_doc() for kind in booking.outbox_pending
-                   for e in entries_for(Kind(kind), booking, doctor, patient, doctor_user)]
+        entries = [e for kind in booking.outbox_pending
+                   for e in self.notices.entries(Notice(kind), booking, doctor, patient,
+                                                 doctor_user)]
         if entries:
-            await self.store.enqueue(entries)
-        await self.store.update_booking_fields(booking.id, {"outbox_pending": []})
+            await self.store.outbox.enqueue(entries)
+        await self.store.bookings.update_fields(booking.id, {"outbox_pending": []})
 
     async def repair_interrupted_reschedules(self, *, grace: timedelta = timedelta(minutes=1),
                                              window: timedelta = timedelta(days=2)) -> int:
@@ -476,7 +538,8 @@ class BookingService:
         so no patient keeps two confirmed bookings (scheduler job)."""
         now = self.clock()
         repaired = 0
-        for new, old in await self.store.interrupted_reschedules(now - grace, now - window):
+        stuck = await self.store.bookings.interrupted_reschedules(now - grace, now - window)
+        for new, old in stuck:
             try:
                 await self._transition(old, BookingStatus.rescheduled, Actor.system(),
                                        "rescheduled", {"rescheduled_to": new.id},
@@ -489,7 +552,7 @@ class BookingService:
 
     async def flush_pending_outbox(self, *, grace: timedelta = timedelta(minutes=1)) -> int:
         """Re-emit notifications a crashed process decided but did not copy (scheduler job)."""
-        stuck = await self.store.bookings_with_pending_outbox(self.clock() - grace)
+        stuck = await self.store.bookings.with_pending_outbox(self.clock() - grace)
         for booking in stuck:
             await self._emit(booking)
         return len(stuck)

@@ -14,9 +14,9 @@ import functools
 import logging
 import re
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Coroutine, Iterator
 from datetime import UTC, datetime
-from typing import Any, ParamSpec, TypeVar
+from typing import Any, Concatenate, Generic, ParamSpec, TypeVar, overload
 
 import pymongo
 from pymongo import ASCENDING, DESCENDING, ReturnDocument
@@ -522,22 +522,119 @@ class MongoStore:
             yield self
 
 
+class Query(Generic[P, T]):
+    """A sync store function as a typed async method of a store module: each call runs in a
+    worker thread, off the event loop (serialised for mongomock and with driver errors
+    mapped by the function's own @store_call). mypy sees the function's exact signature."""
+
+    def __init__(self, fn: Callable[Concatenate[MongoStore, P], T]) -> None:
+        self.fn = fn
+        functools.update_wrapper(self, fn)  # type: ignore[arg-type]
+
+    @overload
+    def __get__(self, obj: None, owner: type[Any]) -> Query[P, T]: ...
+
+    @overload
+    def __get__(self, obj: StoreModule, owner: type[Any]
+                ) -> Callable[P, Coroutine[Any, Any, T]]: ...
+
+    def __get__(self, obj: StoreModule | None, owner: type[Any]) -> Any:
+        if obj is None:
+            return self
+        fn, ms = self.fn, obj.ms
+
+        async def call(*args: P.args, **kwargs: P.kwargs) -> T:
+            return await asyncio.to_thread(fn, ms, *args, **kwargs)
+
+        return call
+
+
+def query(fn: Callable[Concatenate[MongoStore, P], T]) -> Query[P, T]:
+    return Query(fn)
+
+
+class StoreModule:
+    """One concern's queries (users, bookings, the outbox, ...): typed async methods over
+    sync pymongo functions, declared with `query(...)`."""
+
+    def __init__(self, ms: MongoStore) -> None:
+        self.ms = ms
+
+
+class Users(StoreModule):
+    insert = query(MongoStore.insert_user)
+    update = query(MongoStore.update_user)
+    get = query(MongoStore.get_user)
+    find = query(MongoStore.find_user)
+    list = query(MongoStore.list_users)
+    delete = query(MongoStore.delete_user)
+    upsert_whatsapp_patient = query(MongoStore.upsert_whatsapp_patient)
+    bump_token_version = query(MongoStore.bump_token_version)
+    set_password_hash = query(MongoStore.set_password_hash)
+    attach_whatsapp = query(MongoStore.attach_whatsapp)
+
+
+class Doctors(StoreModule):
+    upsert = query(MongoStore.upsert_doctor)
+    get = query(MongoStore.get_doctor)
+    get_many = query(MongoStore.get_doctors)
+    find = query(MongoStore.find_doctors)
+    by_calendar_token = query(MongoStore.doctor_by_calendar_token)
+    delete = query(MongoStore.delete_doctor)
+
+
+class Bookings(StoreModule):
+    insert = query(MongoStore.insert_booking)
+    get = query(MongoStore.get_booking)
+    find_one = query(MongoStore.find_booking)
+    find = query(MongoStore.find_bookings)
+    slot_holder = query(MongoStore.slot_holder)
+    transition = query(MongoStore.transition_booking)
+    update_fields = query(MongoStore.update_booking_fields)
+    delete = query(MongoStore.delete_booking)
+    busy_intervals = query(MongoStore.busy_intervals)
+    patient_overlaps = query(MongoStore.patient_overlaps)
+    count_upcoming = query(MongoStore.count_upcoming)
+    interrupted_reschedules = query(MongoStore.interrupted_reschedules)
+    with_pending_outbox = query(MongoStore.bookings_with_pending_outbox)
+
+
+class Kv(StoreModule):
+    get = query(MongoStore.kv_get)
+    set = query(MongoStore.kv_set)
+
+
 class Store:
-    """Async facade: every MongoStore call runs in a worker thread, off the event loop."""
+    """The async face of the store: one typed module per concern, every call off the loop.
+
+    `store.sync` is the MongoStore itself (tools, tests and the demo loader use it as is).
+    """
 
     def __init__(self, sync: MongoStore) -> None:
+        # imported here: these modules build on this one
+        from booking.store_analytics import AnalyticsStore
+        from booking.store_chat import ChatStore
+        from booking.store_outbox import OutboxStore
+        from booking.store_reminders import ReminderStore
+        from booking.store_retrain import RetrainStore
+
         self.sync = sync
+        self.users = Users(sync)
+        self.doctors = Doctors(sync)
+        self.bookings = Bookings(sync)
+        self.kv = Kv(sync)
+        self.outbox = OutboxStore(sync)
+        self.chat = ChatStore(sync)
+        self.reminders = ReminderStore(sync)
+        self.analytics = AnalyticsStore(sync)
+        self.retrain = RetrainStore(sync)
+
+    async def ensure_indexes(self) -> None:
+        await asyncio.to_thread(self.sync.ensure_indexes)
+
+    async def ping(self) -> bool:
+        return await asyncio.to_thread(self.sync.ping)
 
     async def run(self, fn: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
+        """A one-off sync call off the loop (start-up tasks such as loading demo data)."""
         return await asyncio.to_thread(fn, *args, **kwargs)
-
-    def __getattr__(self, name: str) -> Callable[..., Any]:
-        target = getattr(self.sync, name)
-        if not callable(target):
-            return target
-
-        async def call(*args: Any, **kwargs: Any) -> Any:
-            return await asyncio.to_thread(target, *args, **kwargs)
-
-        call.__name__ = name
-        return call

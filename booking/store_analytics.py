@@ -15,7 +15,7 @@ from typing import Any, ParamSpec, TypeVar
 from pymongo import ASCENDING
 from pymongo.errors import DuplicateKeyError
 
-from booking.store import MongoStore, store_call
+from booking.store import MongoStore, StoreModule, query, store_call
 
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -282,3 +282,19 @@ def advance_watermark(store: MongoStore, key: str, at: datetime, doc_id: str,
     except DuplicateKeyError:
         return False
     return True
+
+
+class AnalyticsStore(StoreModule):
+    ensure_indexes = query(ensure_analytics_indexes)
+    doctor_ids_for = query(doctor_ids_for)
+    doctor_info = query(doctor_info)
+    doctor_directory = query(doctor_directory)
+    new_booking_facets = query(new_booking_facets)
+    lead_time_ms_at = query(lead_time_ms_at)
+    appointment_facets = query(appointment_facets)
+    chat_facets = query(chat_facets)
+    whatsapp_users = query(whatsapp_users)
+    reminder_status_counts = query(reminder_status_counts)
+    export_batch = query(export_batch)
+    user_ids_by_whatsapp = query(user_ids_by_whatsapp)
+    advance_watermark = query(advance_watermark)

@@ -22,7 +22,7 @@ from typing import Any, ParamSpec, TypeVar
 from pymongo import ASCENDING, ReturnDocument
 
 from booking.models import Booking, BookingStatus, User
-from booking.store import MongoStore, Store, store_call
+from booking.store import MongoStore, StoreModule, query, store_call
 
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -178,47 +178,12 @@ def _from(doc: dict[str, Any]) -> dict[str, Any]:
     return doc
 
 
-class ReminderStore:
-    """Async facade over this module for one `Store` (each call runs off the event loop)."""
-
-    def __init__(self, store: Store) -> None:
-        self.store = store
-        self.sync: MongoStore = store.sync
-
-    async def ensure_indexes(self, kinds: list[str]) -> list[str]:
-        return await self.store.run(ensure_indexes, self.sync, kinds)
-
-    async def find_due(self, kind: str, *, after: datetime, until: datetime, now: datetime,
-                       limit: int) -> list[Booking]:
-        return await self.store.run(find_due, self.sync, kind, after=after, until=until,
-                                    now=now, limit=limit)
-
-    async def claim(self, booking_id: str, kind: str, *, token: str, now: datetime,
-                    ttl: timedelta) -> Booking | None:
-        return await self.store.run(claim, self.sync, booking_id, kind, token=token, now=now,
-                                    ttl=ttl)
-
-    async def claim_many(self, booking_ids: list[str], kind: str, *, token: str,
-                         now: datetime, ttl: timedelta) -> list[Booking]:
-        return await self.store.run(claim_many, self.sync, booking_ids, kind, token=token,
-                                    now=now, ttl=ttl)
-
-    async def mark_sent(self, booking_ids: list[str], kind: str, *, token: str,
-                        now: datetime, late: bool) -> int:
-        return await self.store.run(mark_sent, self.sync, booking_ids, kind, token=token,
-                                    now=now, late=late)
-
-    async def mark_skipped(self, booking_ids: list[str], kind: str, *, reason: str,
-                           now: datetime, token: str | None = None) -> int:
-        return await self.store.run(mark_skipped, self.sync, booking_ids, kind, reason=reason,
-                                    now=now, token=token)
-
-    async def reminder_state(self, booking_id: str, kind: str) -> dict[str, Any] | None:
-        return await self.store.run(reminder_state, self.sync, booking_id, kind)
-
-    async def users_by_id(self, user_ids: list[str]) -> dict[str, User]:
-        return await self.store.run(users_by_id, self.sync, user_ids)
-
-    async def enqueue(self, entries: list[dict[str, Any]]) -> int:
-        created: int = await self.store.enqueue(entries)
-        return created
+class ReminderStore(StoreModule):
+    ensure_indexes = query(ensure_indexes)
+    find_due = query(find_due)
+    claim = query(claim)
+    claim_many = query(claim_many)
+    mark_sent = query(mark_sent)
+    mark_skipped = query(mark_skipped)
+    reminder_state = query(reminder_state)
+    users_by_id = query(users_by_id)

@@ -10,7 +10,7 @@ from typing import Any
 
 from pymongo import ASCENDING
 
-from booking.store import MongoStore, Store, store_call
+from booking.store import MongoStore, StoreModule, query, store_call
 
 MAX_MESSAGES = 20_000     # one review covers at most this many inbound messages
 FIELDS = {"_id": 0, "wa_id": 1, "direction": 1, "text": 1, "type": 1, "intent": 1,
@@ -42,15 +42,6 @@ def masking_context(ms: MongoStore, wa_ids: list[str]) -> dict[str, list[str]]:
             "refs": [r for r in refs if r]}
 
 
-class RetrainStore:
-    """Async facade: each call runs off the event loop through `Store.run`."""
-
-    def __init__(self, store: Store) -> None:
-        self.store = store
-
-    async def inbound_messages(self, since: datetime, until: datetime,
-                               limit: int = MAX_MESSAGES) -> list[dict[str, Any]]:
-        return await self.store.run(inbound_messages, self.store.sync, since, until, limit)
-
-    async def masking_context(self, wa_ids: list[str]) -> dict[str, list[str]]:
-        return await self.store.run(masking_context, self.store.sync, wa_ids)
+class RetrainStore(StoreModule):
+    inbound_messages = query(inbound_messages)
+    masking_context = query(masking_context)

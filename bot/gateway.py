@@ -13,17 +13,18 @@ from typing import Any
 from app.metrics import OUTBOX, WEBHOOKS
 from booking.errors import BookingError, NotFound
 from booking.models import Booking, Role
-from booking.notifications import OutboxStatus
 from booking.service import Actor, BookingService
 from booking.store import Store
-from booking.store_chat import ChatStore
-from bot import chatlog, language, render, window
+from bot import chatlog, language, render
 from bot.choices import Choices
 from bot.payloads import Action, WatiEvent, provider_ids
 from bot.rasa_bridge import RasaBridge, RasaUnavailable, Understanding
-from bot.statuses import ParkedStatuses
 from bot.texts import say
-from bot.wati_client import WatiClient, WatiError
+from notify import window
+from notify.outbox import OutboxStatus
+from notify.parked import ParkedStatuses
+from notify.whatsapp import WatiClient, WatiError
+from notify.whatsapp_messages import Outgoing, chat_text, message_type
 
 log = logging.getLogger(__name__)
 
@@ -43,12 +44,13 @@ def utcnow() -> datetime:
 
 
 class Gateway:
-    def __init__(self, *, store: Store, chat: ChatStore, service: BookingService,
+    def __init__(self, *, store: Store, service: BookingService,
                  wati: WatiClient, rasa: RasaBridge, choices: Choices,
                  parked: ParkedStatuses | None = None,
                  clock: Callable[[], datetime] = utcnow) -> None:
         self.store = store
-        self.chat = chat
+        self.chat = store.chat
+        self.outbox = store.outbox
         self.service = service
         self.wati = wati
         self.rasa = rasa
@@ -73,7 +75,7 @@ class Gateway:
         if status == OutboxStatus.failed:
             error = f"whatsapp {event.failedCode or '?'}: {event.failedDetail or 'failed'}"
         ids = provider_ids(event)
-        changed = await self.chat.status_by_provider_id(ids, status, self.clock(), error)
+        changed = await self.outbox.status_by_provider_id(ids, status, self.clock(), error)
         if changed:
             OUTBOX.labels(kind="any", channel="whatsapp", outcome=status.value).inc()
         elif self.parked is not None and ids:
@@ -160,11 +162,11 @@ class Gateway:
         choice = REMINDER_REPLIES.get(render.normalise_choice(shown))
         if choice is None:
             return None
-        reminder = await self.chat.latest_reminder(wa_id)
+        reminder = await self.outbox.latest_reminder(wa_id)
         if not reminder or not reminder.get("booking_id"):
             return None
         try:
-            booking: Booking = await self.store.get_booking(reminder["booking_id"])
+            booking: Booking = await self.store.bookings.get(reminder["booking_id"])
         except NotFound:
             return None
         lang = "en" if shown.strip().lower() in ("attend", "reschedule", "cancel") else lang
@@ -178,21 +180,21 @@ class Gateway:
         entities = json.dumps({"booking_ref": booking.ref}, separators=(",", ":"))
         return f"/{RASA_INTENTS[choice]}{entities}"
 
-    async def _reply(self, wa_id: str, out: render.Outgoing, received_at: datetime,
+    async def _reply(self, wa_id: str, out: Outgoing, received_at: datetime,
                      lang: str) -> dict[str, Any]:
         decision = window.choose(received_at, self.clock(), template=None, language=lang)
-        text = render.chat_text(out)
+        text = chat_text(out)
         if decision.mode != window.Mode.session:  # processed a day late (long outage)
             log.warning("reply dropped: the 24-hour window closed before it could be sent")
-            return chatlog.outbound(wa_id, text, render.message_type(out), None, self.clock(),
+            return chatlog.outbound(wa_id, text, message_type(out), None, self.clock(),
                                     None, lang, error="window_closed")
         try:
             result = await self.wati.send(wa_id, out)
         except WatiError as exc:
             WEBHOOKS.labels(outcome="reply_failed").inc()
-            return chatlog.outbound(wa_id, text, render.message_type(out), None, self.clock(),
+            return chatlog.outbound(wa_id, text, message_type(out), None, self.clock(),
                                     None, lang, error=str(exc)[:200])
         accepted = self.clock()
         latency = (accepted - received_at).total_seconds() * 1000
-        return chatlog.outbound(wa_id, text, render.message_type(out), result.message_id,
+        return chatlog.outbound(wa_id, text, message_type(out), result.message_id,
                                 accepted, latency, lang)

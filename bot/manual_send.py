@@ -7,7 +7,6 @@ window it goes out as text; outside, as the reopen template carrying the text.
 
 from __future__ import annotations
 
-import hmac
 import logging
 import uuid
 from collections.abc import Awaitable, Callable
@@ -15,12 +14,12 @@ from typing import Any
 
 from aiohttp import web
 
-from app.keys import SETTINGS
+from app.http.auth import requires
 from booking.errors import InvalidPhoneNumber
-from booking.notifications import Kind, OutboxEntry
 from booking.phone import normalise_whatsapp
-from booking.store_chat import ChatStore
-from bot.dispatcher import OutboxDispatcher
+from booking.store import Store
+from notify.dispatcher import OutboxDispatcher
+from notify.outbox import Kind, OutboxEntry
 
 log = logging.getLogger(__name__)
 
@@ -30,25 +29,8 @@ Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
 def admin_only(handler: Handler) -> Handler:
-    """The API's role check (JWT or the static admin token); a bearer-token check without it."""
-    try:
-        from api.auth import requires
-    except ImportError:  # a deployment without the API package
-        return _static_admin(handler)
+    """Admins only (a JWT of an admin or the static admin token): the shared role check."""
     return requires("admin")(handler)
-
-
-def _static_admin(handler: Handler) -> Handler:
-    async def wrapper(request: web.Request) -> web.StreamResponse:
-        settings = request.config_dict[SETTINGS]
-        expected = settings.admin_token.get_secret_value() if settings.admin_token else ""
-        scheme, _, token = request.headers.get("Authorization", "").partition(" ")
-        if not expected or scheme.lower() != "bearer" or \
-                not hmac.compare_digest(token.strip().encode(), expected.encode()):
-            return web.json_response({"error": "unauthorized", "details": {}}, status=401)
-        return await handler(request)
-
-    return wrapper
 
 
 def _bad(message: str) -> web.Response:
@@ -57,8 +39,9 @@ def _bad(message: str) -> web.Response:
 
 
 class ManualSend:
-    def __init__(self, chat: ChatStore, dispatcher: OutboxDispatcher) -> None:
-        self.chat = chat
+    def __init__(self, store: Store, dispatcher: OutboxDispatcher) -> None:
+        self.chat = store.chat
+        self.outbox = store.outbox
         self.dispatcher = dispatcher
 
     async def __call__(self, request: web.Request) -> web.Response:
@@ -83,10 +66,10 @@ class ManualSend:
         entry = OutboxEntry(kind=Kind.manual, dedupe_key=f"manual:{key}", to=to, email=email,
                             language=(contact or {}).get("language") or "id", template=None,
                             params={"name": name} if name else {}, text=text.strip())
-        created = await self.chat.enqueue_one(entry.to_doc())
+        created = await self.outbox.enqueue_one(entry.to_doc())
         if created:
             await self.dispatcher.dispatch(entry.id)
-        doc = await self.chat.get_outbox_by_key(entry.dedupe_key)
+        doc = await self.outbox.get_by_key(entry.dedupe_key)
         assert doc is not None
         return web.json_response(_view(doc), status=201 if created else 200)
 

@@ -9,7 +9,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, field_validator
 
-from booking.notifications import OutboxStatus
+from notify.outbox import OutboxStatus
 
 # WhatsApp's own limit on a text message: anything longer did not come from WhatsApp, and is
 # cut before it is stored or reaches Rasa (whose NLU cost grows with the text).

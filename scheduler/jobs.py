@@ -19,12 +19,11 @@ import asyncio
 import logging
 import secrets
 from collections import Counter
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
-from aiohttp import web
 from apscheduler.schedulers.base import BaseScheduler
 
 from app.metrics import REMINDERS
@@ -33,8 +32,8 @@ from booking.errors import NotFound
 from booking.models import Booking, BookingStatus, Doctor, User
 from booking.service import BookingService
 from booking.store import Store
-from booking.store_reminders import ReminderStore
-from scheduler import messages, rules
+from notify import rules as notices
+from scheduler import rules
 from scheduler.rules import Action, ReminderSpec
 
 log = logging.getLogger(__name__)
@@ -87,7 +86,7 @@ class ReminderSweeper:
     def __init__(self, store: Store, service: BookingService, config: ReminderConfig, *,
                  clock: Clock | None = None, instance: str | None = None) -> None:
         self.store = store
-        self.rstore = ReminderStore(store)
+        self.rstore = store.reminders
         self.service = service
         self.config = config
         self.clock = clock or service.clock
@@ -153,7 +152,7 @@ class ReminderSweeper:
         report.lost += len(booking_ids) - len(claimed)
         if not claimed:
             return
-        doctors: dict[str, Doctor] = await self.store.get_doctors(
+        doctors: dict[str, Doctor] = await self.store.doctors.get_many(
             sorted({b.doctor_id for b in claimed}))
         patients = await self.rstore.users_by_id([b.patient_id for b in claimed])
         entries: list[dict[str, Any]] = []
@@ -163,7 +162,7 @@ class ReminderSweeper:
         for booking in claimed:
             doctor, patient = doctors.get(booking.doctor_id), patients.get(booking.patient_id)
             is_late = decisions[booking.id].late
-            entry = messages.reminder_entry(booking, doctor, patient, kind=spec.kind, now=now,
+            entry = notices.reminder_entry(booking, doctor, patient, kind=spec.kind, now=now,
                                             late=is_late) if doctor and patient else None
             if entry is None:
                 undeliverable.append(booking.id)
@@ -171,7 +170,7 @@ class ReminderSweeper:
             entries.append(entry)
             (late if is_late else on_time).append(booking.id)
         if entries:
-            report.enqueued += await self.rstore.enqueue(entries)
+            report.enqueued += await self.store.outbox.enqueue(entries)
         # A crash before these lines leaves claims that expire; the next sweep re-claims them
         # and the dedupe keys keep the outbox single.
         self._count(report, "sent", await self.rstore.mark_sent(
@@ -200,37 +199,37 @@ class AgendaJob:
     def __init__(self, store: Store, service: BookingService, *, hour: int,
                  clock: Clock | None = None) -> None:
         self.store = store
-        self.rstore = ReminderStore(store)
+        self.rstore = store.reminders
         self.service = service
         self.hour = hour
         self.clock = clock or service.clock
 
     async def run(self) -> int:
         now = self.clock()
-        doctors, _ = await self.store.find_doctors(active_only=True)
+        doctors, _ = await self.store.doctors.find(active_only=True)
         enqueued = 0
         for doctor in doctors:
             day = rules.agenda_day(now, doctor.timezone, hour=self.hour)
-            if day is None or await self.store.kv_get(self.KV_PREFIX + doctor.id) == str(day):
+            if day is None or await self.store.kv.get(self.KV_PREFIX + doctor.id) == str(day):
                 continue
             bookings = [b for b in await self.service.agenda(doctor.id, day)
                         if b.status == BookingStatus.confirmed]
             if bookings:
                 patients = await self.rstore.users_by_id([b.patient_id for b in bookings])
-                entry = messages.agenda_entry(doctor, await self._doctor_user(doctor), day,
+                entry = notices.agenda_entry(doctor, await self._doctor_user(doctor), day,
                                               bookings, patients, now=now)
                 if entry is not None:
-                    enqueued += await self.rstore.enqueue([entry])
+                    enqueued += await self.store.outbox.enqueue([entry])
                 else:
                     log.warning("agenda: doctor %s has no WhatsApp number or email", doctor.id)
-            await self.store.kv_set(self.KV_PREFIX + doctor.id, str(day))
+            await self.store.kv.set(self.KV_PREFIX + doctor.id, str(day))
         return enqueued
 
     async def _doctor_user(self, doctor: Doctor) -> User | None:
         if not doctor.user_id:
             return None
         try:
-            user: User = await self.store.get_user(doctor.user_id)
+            user: User = await self.store.users.get(doctor.user_id)
         except NotFound:
             return None
         return user
@@ -241,11 +240,8 @@ class Dispatcher(Protocol):
     async def run_once(self, *, limit: int = 100) -> int: ...
 
 
-DispatcherFactory = Callable[[web.Application], Awaitable[Dispatcher]]
-
-
 class DispatchJob:
-    """Runs the gateway's outbox dispatcher; after failed runs it pauses, doubling each time."""
+    """Runs the outbox dispatcher; after failed runs it pauses, doubling each time."""
 
     LIMIT = 100
     MAX_ROUNDS = 10  # a full batch is followed at once by the next, up to this many
@@ -258,25 +254,6 @@ class DispatchJob:
         self.clock = clock
         self.failures = 0
         self.resume_at: datetime | None = None
-
-    @classmethod
-    async def build(cls, app: web.Application, *, base: timedelta,
-                    factory: DispatcherFactory | None = None) -> DispatchJob:
-        """Build the dispatcher lazily: the gateway (bot/) may be absent from this deployment."""
-        if factory is None:
-            try:
-                from bot.dispatcher import build_dispatcher
-            except ImportError as exc:
-                log.error("outbox dispatch disabled: bot.dispatcher is not importable (%s)",
-                          exc)
-                return cls(None, base=base)
-            factory = build_dispatcher
-        try:
-            dispatcher = await factory(app)
-        except Exception:
-            log.exception("outbox dispatch disabled: building the dispatcher failed")
-            return cls(None, base=base)
-        return cls(dispatcher, base=base)
 
     async def close(self) -> None:
         """Close the dispatcher's resources if it has any (idempotent on the gateway's side)."""

@@ -137,13 +137,6 @@ def backoff(failures: int, *, base: timedelta, cap: timedelta) -> timedelta:
     return min(cap, base * (2 ** min(failures - 1, 30)))
 
 
-def relative_day(start: datetime, now: datetime, timezone: str) -> str | None:
-    """'today' or 'tomorrow' in the clinic's zone, else None (the message then names the date)."""
-    tz = ZoneInfo(timezone)
-    days = (start.astimezone(tz).date() - now.astimezone(tz).date()).days
-    return {0: "today", 1: "tomorrow"}.get(days)
-
-
 def agenda_day(now: datetime, timezone: str, *, hour: int, window_hours: int = 6) -> date | None:
     """The clinic-local date whose morning agenda is due now: from ``hour`` local time for
     ``window_hours`` (a late start still sends it in the morning, never in the evening)."""

@@ -1,4 +1,8 @@
-"""Scheduler role: an APScheduler 3 AsyncIOScheduler started with the app, stopped with it."""
+"""Scheduler role: an APScheduler 3 AsyncIOScheduler started with the app, stopped with it.
+
+It runs the periodic jobs of scheduler/jobs.py, the outbox dispatch of this process's
+notifier, and the daily jobs other packages register with `app.periodic.add_daily_job`
+(wired by app/roles.py, so the scheduler imports no other role)."""
 
 from __future__ import annotations
 
@@ -10,16 +14,18 @@ from datetime import UTC, timedelta
 from aiohttp import web
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
-from app.keys import COMPONENTS, SERVICE, SETTINGS, STORE
-from scheduler.jobs import DispatchJob, Jobs
+from app.keys import SERVICE, SETTINGS, STORE
+from app.periodic import DAILY_JOBS
+from notify.runtime import NOTIFIER
+from scheduler.jobs import Dispatcher, DispatchJob, Jobs
 
 log = logging.getLogger(__name__)
 
-SCHEDULER = "scheduler"     # COMPONENTS entry: the AsyncIOScheduler
-JOBS = "scheduler_jobs"     # COMPONENTS entry: the Jobs (tests and tools call them directly)
-# COMPONENTS entry a deployment (or a test) may set before start-up to plug in another outbox
-# dispatcher: an async factory(app) -> object with run_once(*, limit) -> int.
-DISPATCHER_FACTORY = "outbox_dispatcher_factory"
+SCHEDULER = web.AppKey("scheduler", AsyncIOScheduler)
+JOBS = web.AppKey("scheduler_jobs", Jobs)  # tests and tools call the jobs directly
+# Another outbox dispatcher for this scheduler, set before start-up (tests, tools); default:
+# the process's notifier.
+DISPATCHER = web.AppKey("scheduler_dispatcher", Dispatcher)
 
 
 def setup(app: web.Application) -> None:
@@ -27,25 +33,21 @@ def setup(app: web.Application) -> None:
 
 
 async def scheduler_ctx(app: web.Application) -> AsyncIterator[None]:
-    """Runs after the core context (store, service) is open; stops before it closes."""
+    """Runs after the core and the notifier are open; stops before they close."""
     settings = app[SETTINGS]
-    dispatch = await DispatchJob.build(
-        app, base=timedelta(seconds=settings.outbox_dispatch_seconds),
-        factory=app[COMPONENTS].get(DISPATCHER_FACTORY))
+    dispatcher = app.get(DISPATCHER) or app[NOTIFIER].dispatcher
+    dispatch = DispatchJob(dispatcher, base=timedelta(seconds=settings.outbox_dispatch_seconds))
     jobs = Jobs(settings, app[STORE], app[SERVICE], dispatch=dispatch)
     await jobs.prepare()
     scheduler = AsyncIOScheduler(timezone=UTC)
     names = jobs.register(scheduler)
-    if settings.bigquery_project:
-        from analytics.bigquery_export import export_job
-
-        # daily, 02:00 WIB: after the clinics close, before the analysts start
-        scheduler.add_job(export_job, "cron", hour=19, minute=0, args=[app],
-                          id="bigquery_export", coalesce=True, replace_existing=True)
-        names.append("bigquery_export")
+    for job in app.get(DAILY_JOBS, []):
+        scheduler.add_job(job.run, "cron", hour=job.hour_utc, minute=job.minute, args=[app],
+                          id=job.name, coalesce=True, replace_existing=True)
+        names.append(job.name)
     scheduler.start()
-    app[COMPONENTS][SCHEDULER] = scheduler
-    app[COMPONENTS][JOBS] = jobs
+    app[SCHEDULER] = scheduler
+    app[JOBS] = jobs
     log.info("scheduler started: %s", ", ".join(names))
     try:
         yield

@@ -16,6 +16,7 @@ from booking.locks import Coordinator
 from booking.models import Break, Doctor, Role, User, WeeklyRule
 from booking.service import BookingService, Policy
 from booking.store import MongoStore, Store
+from notify.rules import BookingNotices
 from tests import redis_server
 
 # Every app a test builds opens its internal listener (actions, /metrics) on a free port,
@@ -103,7 +104,8 @@ def clock() -> Clock:
 
 @pytest.fixture
 def service(store: Store, coordinator: Coordinator, clock: Clock) -> BookingService:
-    return BookingService(store, coordinator, policy=Policy(cutoff_minutes=120), clock=clock)
+    return BookingService(store, coordinator,
+                          notices=BookingNotices(), policy=Policy(cutoff_minutes=120), clock=clock)
 
 
 def make_doctor(**overrides: object) -> Doctor:

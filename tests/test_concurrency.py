@@ -21,6 +21,7 @@ from booking.locks import Coordinator
 from booking.models import Role, User
 from booking.service import Booked, BookingService, Policy, SlotTaken
 from booking.store import MongoStore, Store
+from notify.rules import BookingNotices
 from tests.conftest import REDIS_TEST_URL, T0, Clock, make_doctor
 from tests.wire_mongodb import WireMongo
 
@@ -40,6 +41,7 @@ async def _attempts(sync_store: MongoStore, redis_url: str, namespace: str,
                     patient_ids: list[str]) -> list[object]:
     redis = Redis.from_url(redis_url, socket_timeout=0.5, socket_connect_timeout=0.5)
     service = BookingService(Store(sync_store), Coordinator(redis, namespace=namespace),
+                             notices=BookingNotices(),
                              policy=Policy(), clock=Clock(T0))
     try:
         results = await asyncio.wait_for(asyncio.gather(

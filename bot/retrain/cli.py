@@ -106,7 +106,6 @@ def _logs_from_mongo(url: str | None, since: datetime, until: datetime
                      ) -> tuple[list[dict[str, Any]], PiiContext]:
     from app.settings import load_settings
     from booking.store import MongoStore, Store
-    from booking.store_retrain import RetrainStore
 
     if url is None:
         settings = load_settings()
@@ -116,7 +115,7 @@ def _logs_from_mongo(url: str | None, since: datetime, until: datetime
                          "lives inside the running app; use POST /admin/nlu/review there")
     ms = MongoStore.from_url(url)
     try:
-        rs = RetrainStore(Store(ms))
+        rs = Store(ms).retrain
 
         async def fetch() -> tuple[list[dict[str, Any]], dict[str, list[str]]]:
             logs = await rs.inbound_messages(since, until)

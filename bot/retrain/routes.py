@@ -20,11 +20,10 @@ from typing import Any
 
 from aiohttp import web
 
-from api.auth import requires
-from api.errors import error_response
+from app.http.auth import requires
+from app.http.errors import error_response
 from app.keys import STORE
 from booking.errors import StoreUnavailable
-from booking.store_retrain import RetrainStore
 from bot.retrain import nlu_yaml
 from bot.retrain.pii import PiiContext
 from bot.retrain.project import Project
@@ -77,7 +76,7 @@ def review_query(params: dict[str, str], now: datetime
 async def _build(request: web.Request) -> tuple[Review, datetime]:
     now = datetime.now(UTC)
     since, until, opts = review_query(dict(request.query), now)
-    rs = RetrainStore(request.config_dict[STORE])
+    rs = request.config_dict[STORE].retrain
     logs = await rs.inbound_messages(since, until)
     ctx = await rs.masking_context(sorted({str(d.get("wa_id")) for d in logs}))
     pii = PiiContext.build(ctx["names"], ctx["doctors"], ctx["refs"])

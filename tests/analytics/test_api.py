@@ -10,7 +10,7 @@ import pytest
 from aiohttp.test_utils import TestClient
 
 from analytics.service import AnalyticsService
-from api.auth import issue_tokens
+from app.http.auth import issue_tokens
 from app.keys import SETTINGS
 from app.main import create_app
 from app.settings import Settings

@@ -15,7 +15,7 @@ import aiohttp
 import pytest
 from aiohttp.test_utils import TestClient
 
-from api.auth import issue_tokens
+from app.http.auth import issue_tokens
 from app.internal import bound_port
 from app.main import create_app
 from app.settings import Settings

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from api.auth import issue_tokens
+from app.http.auth import issue_tokens
 from app.main import create_app
 from booking import demo
 from tests.api.conftest import PASSWORD, Api, make_settings
@@ -163,7 +163,7 @@ async def test_requires_decorates_plain_handlers_of_other_roles(aiohttp_client: 
                                                                 namespace: str) -> None:
     from aiohttp import web
 
-    from api.auth import Principal, requires
+    from app.http.auth import Principal, requires
     from booking.models import Role, User
 
     @requires("admin")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
-from api.auth import issue_tokens
+from app.http.auth import issue_tokens
 from booking.models import Role, User
 from tests.api.conftest import Api
 

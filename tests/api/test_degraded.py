@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 from typing import Any
 
-from api.auth import issue_tokens
+from app.http.auth import issue_tokens
 from app.main import create_app
 from booking.store import MongoStore
 from tests.api.conftest import PASSWORD, make_settings, seed_store

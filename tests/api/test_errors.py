@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from api.errors import response_for
+from app.http.errors import response_for
 from app.logsafety import redact
 from booking import errors
 

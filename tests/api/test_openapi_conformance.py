@@ -24,7 +24,7 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from api.auth import issue_tokens
+from app.http.auth import issue_tokens
 from app.main import create_app
 from booking.store import MongoStore
 from tests.api.conftest import Seed, make_settings, seed_store

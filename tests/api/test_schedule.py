@@ -9,7 +9,7 @@ import pytest
 from icalendar import Calendar
 
 from booking.models import Booking, BookingStatus, slot_key
-from booking.notifications import Kind
+from notify.outbox import Kind
 from tests.api.conftest import Api
 
 MORNINGS_ONLY = {"timezone": "Asia/Jakarta", "slot_minutes": 30,

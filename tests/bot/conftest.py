@@ -17,11 +17,10 @@ import pytest
 from aiohttp import web
 from aiosmtpd.controller import Controller
 
-from app.keys import COMPONENTS
 from app.main import create_app
 from app.settings import Settings
 from booking.store import MongoStore
-from bot.setup import BotRuntime
+from bot.setup import RUNTIME, BotRuntime
 from sandbox import WatiSandbox
 from tests.conftest import REDIS_TEST_URL, drop_namespace
 
@@ -179,7 +178,7 @@ class BotApp:
 
     @property
     def rt(self) -> BotRuntime:
-        runtime: BotRuntime = self.client.server.app[COMPONENTS]["bot"]
+        runtime: BotRuntime = self.client.server.app[RUNTIME]
         return runtime
 
     def hook_url(self, token: str = HOOK_TOKEN) -> str:

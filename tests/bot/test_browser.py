@@ -56,7 +56,7 @@ async def test_chat_page_type_tap_and_see_replies(bot_app: BotApp, browser: Brow
 
 async def test_chat_page_shows_templates_with_quick_replies(bot_app: BotApp,
                                                             browser: Browser) -> None:
-    from booking.notifications import Kind, OutboxEntry
+    from notify.outbox import Kind, OutboxEntry
 
     wa = "6281299990002"
     params = {"name": "Sari", "ref": "K7M-4QX", "doctor": "dr. Budi", "date": "Senin",

@@ -12,8 +12,9 @@ import pytest
 
 from app.keys import SERVICE
 from booking.models import Role, User
-from booking.notifications import Kind, OutboxEntry, booking_params
 from booking.service import Booked, BookingService
+from notify.outbox import Kind, OutboxEntry
+from notify.rules import booking_params
 from tests.bot.conftest import BotApp
 from tests.conftest import make_doctor
 

@@ -14,12 +14,12 @@ from typing import Any
 
 import pytest
 
-from app.keys import COMPONENTS
 from app.main import create_app
 from booking.models import BookingStatus
 from booking.store import MongoStore
-from bot.dispatcher import OutboxDispatcher
-from bot.setup import BotRuntime
+from bot.setup import RUNTIME, BotRuntime
+from notify.channels import WhatsAppChannel
+from notify.dispatcher import OutboxDispatcher
 from sandbox import WatiSandbox
 from tests.bot.conftest import bot_settings
 from tests.rasa.server import (  # noqa: F401
@@ -54,7 +54,7 @@ async def live(aiohttp_server: Any, sandbox: WatiSandbox, rasa_server: RasaServe
     server = await aiohttp_server(create_app(settings, store=sync_store))
     sandbox.webhook_url = str(server.make_url(
         f"/whatsapp/webhook?token={settings.wati_webhook_token.get_secret_value()}"))
-    yield Live(server.app[COMPONENTS]["bot"], sandbox, sync_store)
+    yield Live(server.app[RUNTIME], sandbox, sync_store)
 
 
 async def say(live: Live, wa: str, text: str | None = None, *, kind: str = "text",
@@ -115,8 +115,10 @@ async def test_book_then_cancel_over_whatsapp(live: Live) -> None:
     assert entry is not None and entry["to"] == wa
     # The bot's reply already carried the code: the entry is recorded as sent by that chat
     # message, and no second confirmation goes out, even once the chat has gone quiet.
-    later = OutboxDispatcher(live.rt.chat, live.rt.wati, None,
-                             clock=lambda: entry["created_at"] + timedelta(hours=25))
+    later = OutboxDispatcher(
+        live.rt.gateway.outbox, [WhatsAppChannel(live.rt.wati, live.rt.gateway.outbox,
+                                                 live.rt.chat)],
+        clock=lambda: entry["created_at"] + timedelta(hours=25))
     assert await later.run_once() >= 1
     confirmed = told(live, wa, booking.ref)
     assert len(confirmed) == 1

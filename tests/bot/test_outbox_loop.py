@@ -7,10 +7,10 @@ import asyncio
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from api.auth import issue_tokens
+from app.http.auth import issue_tokens
 from app.keys import SETTINGS
 from booking.models import Role, User
-from booking.notifications import Kind, OutboxEntry
+from notify.outbox import Kind, OutboxEntry
 from tests.bot.conftest import ADMIN_TOKEN, BotApp, Smtp
 
 WA = "6281234567890"

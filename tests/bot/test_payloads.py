@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from booking.notifications import OutboxStatus
 from bot.payloads import Action, WatiEvent, classify, dedupe_key, provider_ids
+from notify.outbox import OutboxStatus
 
 
 def test_official_sample_with_unknown_fields_parses() -> None:

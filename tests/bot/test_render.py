@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from bot.render import (
+from bot.render import normalise_choice, render, unique_titles
+from notify.whatsapp_messages import (
     BODY_MAX,
     BUTTON_TITLE_MAX,
     ROW_DESCRIPTION_MAX,
@@ -14,11 +15,8 @@ from bot.render import (
     ListMessage,
     Text,
     graphemes,
-    normalise_choice,
-    render,
     split_text,
     truncate,
-    unique_titles,
 )
 
 

@@ -8,10 +8,10 @@ import asyncio
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from app.keys import COMPONENTS
 from app.main import create_app
-from booking.notifications import Kind, OutboxEntry
 from booking.store import MongoStore
+from bot.setup import RUNTIME
+from notify.outbox import Kind, OutboxEntry
 from sandbox import WatiSandbox
 from tests.bot.conftest import FakeRasa, bot_settings
 
@@ -27,7 +27,7 @@ async def test_restart_in_the_middle_loses_nothing(aiohttp_client: Any, sandbox:
     # Rasa hangs: the webhooks pile up, accepted but unprocessed (one per sender in flight).
     fake_rasa.gate = asyncio.Event()
     first = await aiohttp_client(create_app(settings, store=sync_store))
-    rt = first.server.app[COMPONENTS]["bot"]
+    rt = first.server.app[RUNTIME]
     rt.inbox.claim_s = 0.3  # a claim of the crashed process expires quickly
     hook = f"/whatsapp/webhook?token={settings.wati_webhook_token.get_secret_value()}"
     expected: dict[str, list[str]] = {wa: [f"{wa} pesan {n}" for n in range(4)]
@@ -41,7 +41,8 @@ async def test_restart_in_the_middle_loses_nothing(aiohttp_client: Any, sandbox:
                         text="Pesan dari klinik", params={"name": "X"})
     sync_store.enqueue([entry.to_doc()])
     now = datetime.now(UTC)
-    assert await rt.chat.claim_due(now, now + timedelta(seconds=0.3), "dying") is not None
+    assert await rt.gateway.outbox.claim_due(now, now + timedelta(seconds=0.3),
+                                             "dying") is not None
     await asyncio.sleep(0.05)  # one message per sender is now inside Rasa
     await rt.inbox.stop(grace_s=0)  # the crash: workers die mid-flight
     await first.close()
@@ -51,7 +52,7 @@ async def test_restart_in_the_middle_loses_nothing(aiohttp_client: Any, sandbox:
     await asyncio.sleep(0.35)  # the dead process's claims expire
     fake_rasa.gate.set()
     second = await aiohttp_client(create_app(settings, store=sync_store))
-    rt2 = second.server.app[COMPONENTS]["bot"]
+    rt2 = second.server.app[RUNTIME]
     await rt2.inbox.idle(20)
     await rt2.inbox.recover()  # the periodic sweep, run now
     await rt2.inbox.idle(20)

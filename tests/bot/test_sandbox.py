@@ -9,11 +9,11 @@ import aiohttp
 import pytest
 from aiohttp import web
 
-from app.keys import COMPONENTS
 from app.main import create_app
-from booking.notifications import Kind, OutboxEntry
 from booking.store import MongoStore
-from bot.dispatcher import build_dispatcher
+from bot.setup import RUNTIME
+from notify.outbox import Kind, OutboxEntry
+from notify.runtime import NOTIFIER
 from sandbox import WatiSandbox
 from tests.bot.conftest import API_TOKEN, FakeRasa, bot_settings
 
@@ -128,7 +128,7 @@ async def test_embedded_default_starts_the_sandbox_and_sends_there(
     assert settings.wati_api_url is None
     client = await aiohttp_client(create_app(settings, store=sync_store))
     app = client.server.app
-    rt = app[COMPONENTS]["bot"]
+    rt = app[RUNTIME]
     box: WatiSandbox = rt.sandbox
     assert box is not None and rt.wati.base_url == box.url
     box.webhook_url = str(client.make_url(
@@ -136,9 +136,9 @@ async def test_embedded_default_starts_the_sandbox_and_sends_there(
     await box.inject(WA, text="halo", name="Budi")
     await box.wait_for(lambda: box.sent_to(WA))
     assert box.sent_to(WA)[0]["text"] == "echo: halo"
-    # A dispatcher built later in the same process (the scheduler's) sends there too.
-    dispatcher = await build_dispatcher(app)
-    assert dispatcher.wati.base_url == box.url
+    # The process's dispatcher (the scheduler's) sends there too.
+    dispatcher = app[NOTIFIER].dispatcher
+    assert app[NOTIFIER].wati.base_url == box.url
     sync_store.enqueue([OutboxEntry(kind=Kind.manual, dedupe_key="manual:e1", to=WA,
                                     text="Halo dari klinik").to_doc()])
     assert await dispatcher.run_once() == 1

@@ -147,7 +147,7 @@ async def test_e2e_booking_conversation(rasa_server: RasaServer, app_service: Bo
 async def test_e2e_cancel_one_of_several(rasa_server: RasaServer, app_service: BookingService,
                                          sync_store: MongoStore, doctor: Doctor) -> None:
     sender = new_sender()
-    patient = await app_service.store.upsert_whatsapp_patient(sender, "Rina", "id")
+    patient = await app_service.store.users.upsert_whatsapp_patient(sender, "Rina", "id")
     slots = await app_service.earliest([doctor], after=datetime.now(UTC), limit=8)
     made = []
     for _, slot in (slots[4], slots[6]):  # clear of the 2-hour cut-off
@@ -167,7 +167,7 @@ async def test_e2e_cancel_one_of_several(rasa_server: RasaServer, app_service: B
 async def test_e2e_reschedule(rasa_server: RasaServer, app_service: BookingService,
                               sync_store: MongoStore, doctor: Doctor) -> None:
     sender = new_sender()
-    patient = await app_service.store.upsert_whatsapp_patient(sender, "Joko", "id")
+    patient = await app_service.store.users.upsert_whatsapp_patient(sender, "Joko", "id")
     slots = await app_service.earliest([doctor], after=datetime.now(UTC), limit=6)
     result = await app_service.book(patient.id, doctor.id, slots[5][1].start)
     assert isinstance(result, Booked)

@@ -11,7 +11,7 @@ import pytest
 import yaml
 from aiohttp import web
 
-from api.auth import issue_tokens
+from app.http.auth import issue_tokens
 from app.keys import COORDINATOR, SETTINGS, STORE
 from app.settings import load_settings
 from booking.locks import Coordinator, redis_client

@@ -14,12 +14,11 @@ from typing import Any
 
 import pytest
 
-from app.keys import COMPONENTS
 from app.main import create_app
 from booking.models import BookingStatus
 from booking.store import MongoStore
 from bot.rasa_bridge import ranked
-from bot.setup import BotRuntime
+from bot.setup import RUNTIME, BotRuntime
 from sandbox import WatiSandbox
 from tests.bot.conftest import bot_settings
 from tests.bot.test_e2e_rasa import AFFIRM
@@ -65,7 +64,7 @@ async def cluster(aiohttp_server: Any, sandbox: WatiSandbox, rasa_model: Path,
         server = await aiohttp_server(create_app(settings, store=sync_store))
         sandbox.webhook_url = str(server.make_url(
             f"/whatsapp/webhook?token={settings.wati_webhook_token.get_secret_value()}"))
-        yield Cluster(server.app[COMPONENTS]["bot"], sandbox, sync_store, list(replicas),
+        yield Cluster(server.app[RUNTIME], sandbox, sync_store, list(replicas),
                       rasa_model, prefix, action_port)
     finally:
         for replica in replicas:

@@ -19,9 +19,9 @@ from booking.locks import Coordinator
 from booking.models import BookingStatus, User
 from booking.service import BookingService
 from booking.store import MongoStore, Store
-from booking.store_reminders import ReminderStore, claim, reminder_state
+from booking.store_reminders import claim, reminder_state
+from notify.rules import BookingNotices, reminder_entry
 from scheduler.jobs import Jobs
-from scheduler.messages import reminder_entry
 from tests.conftest import Clock, make_doctor
 from tests.scheduler.conftest import START, make_booking, reminder_docs, scheduler_settings
 from tests.wire_mongodb import WireMongo
@@ -35,7 +35,7 @@ async def test_claim_is_exclusive_until_it_expires(sync_store: MongoStore, docto
                                                    patients: list[User]) -> None:
     booking = make_booking(sync_store, start=START, created=START - 48 * H)
     now = START - 24 * H
-    rstore = ReminderStore(Store(sync_store))
+    rstore = Store(sync_store).reminders
     first = await rstore.claim(booking.id, "24h", token="a", now=now, ttl=TTL)
     assert first is not None and first.reminders["24h"]["token"] == "a"
     assert await rstore.claim(booking.id, "24h", token="b", now=now, ttl=TTL) is None
@@ -141,7 +141,8 @@ async def test_killed_process_between_claim_and_enqueue(coordinator: Coordinator
 
         store = Store(sync_store)
         jobs = Jobs(scheduler_settings(), store,
-                    BookingService(store, coordinator, clock=clock), clock=clock)
+                    BookingService(store, coordinator,
+                                   notices=BookingNotices(), clock=clock), clock=clock)
         await jobs.prepare()
         assert (await jobs.sweep_reminders()).handed_over == 0  # claim still live
         clock.advance(minutes=5)

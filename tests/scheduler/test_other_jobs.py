@@ -3,17 +3,15 @@
 from __future__ import annotations
 
 import logging
-import sys
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from aiohttp import web
 
 from booking.models import Role, User
 from booking.store import MongoStore
+from notify.rules import agenda_entry, reminder_entry
 from scheduler.jobs import DispatchJob, Jobs
-from scheduler.messages import agenda_entry, reminder_entry
 from tests.conftest import Clock, make_doctor
 from tests.scheduler.conftest import START, make_booking
 
@@ -67,32 +65,6 @@ async def test_dispatch_backs_off_after_failures(caplog: pytest.LogCaptureFixtur
     clock.advance(seconds=15)
     assert await job.run() == 3 and job.failures == 0 and job.resume_at is None
     assert await job.run() == 4
-
-
-async def test_dispatch_without_gateway_logs_once_and_does_nothing(
-        monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture) -> None:
-    monkeypatch.setitem(sys.modules, "bot.dispatcher", None)  # import now raises ImportError
-    with caplog.at_level(logging.ERROR, logger="scheduler.jobs"):
-        job = await DispatchJob.build(web.Application(), base=timedelta(seconds=5))
-    assert job.dispatcher is None
-    assert [r.levelname for r in caplog.records] == ["ERROR"]
-    assert "bot.dispatcher is not importable" in caplog.text
-    assert await job.run() == 0 and await job.run() == 0
-    assert len(caplog.records) == 1
-
-
-async def test_dispatch_factory_failure_disables_dispatch() -> None:
-    async def broken(app: web.Application) -> FakeDispatcher:
-        raise RuntimeError("no wati client")
-
-    job = await DispatchJob.build(web.Application(), base=timedelta(seconds=5), factory=broken)
-    assert job.dispatcher is None and await job.run() == 0
-
-    async def working(app: web.Application) -> FakeDispatcher:
-        return FakeDispatcher([2])
-
-    job = await DispatchJob.build(web.Application(), base=timedelta(seconds=5), factory=working)
-    assert await job.run() == 2
 
 
 async def test_doctor_agenda_each_morning_once(make_jobs: Callable[..., Jobs],

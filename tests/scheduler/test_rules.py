@@ -139,21 +139,6 @@ def test_backoff(failures: int, expected_s: int) -> None:
     assert got == timedelta(seconds=expected_s)
 
 
-@pytest.mark.parametrize(("start", "now", "tz", "expected"), [
-    # 09:00 WIB on the 10th; now 10:00 WIB on the 9th -> tomorrow
-    (START, datetime(2026, 12, 9, 3, 0, tzinfo=UTC), "Asia/Jakarta", "tomorrow"),
-    (START, datetime(2026, 12, 10, 0, 0, tzinfo=UTC), "Asia/Jakarta", "today"),
-    # 23:30 UTC on the 9th is already the 10th in Jakarta
-    (START, datetime(2026, 12, 9, 23, 30, tzinfo=UTC), "Asia/Jakarta", "today"),
-    (START, datetime(2026, 12, 8, 3, 0, tzinfo=UTC), "Asia/Jakarta", None),
-    # same instants, Jayapura (UTC+9): 11:00 WIT on the 10th
-    (START, datetime(2026, 12, 9, 14, 30, tzinfo=UTC), "Asia/Jayapura", "tomorrow"),
-    (START, datetime(2026, 12, 9, 15, 30, tzinfo=UTC), "Asia/Jayapura", "today"),
-])
-def test_relative_day(start: datetime, now: datetime, tz: str, expected: str | None) -> None:
-    assert rules.relative_day(start, now, tz) == expected
-
-
 @pytest.mark.parametrize(("now", "tz", "expected"), [
     (datetime(2026, 12, 6, 22, 59, tzinfo=UTC), "Asia/Jakarta", None),           # 05:59 WIB
     (datetime(2026, 12, 6, 23, 0, tzinfo=UTC), "Asia/Jakarta", date(2026, 12, 7)),

@@ -9,13 +9,12 @@ from datetime import UTC, datetime, timedelta
 from aiohttp import web
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
-from app.keys import COMPONENTS
 from app.main import create_app
 from booking.locks import Coordinator
 from booking.models import User
 from booking.store import MongoStore
 from scheduler.jobs import Jobs
-from scheduler.setup import DISPATCHER_FACTORY, JOBS, SCHEDULER
+from scheduler.setup import DISPATCHER, JOBS, SCHEDULER
 from tests.conftest import REDIS_TEST_URL, make_doctor
 from tests.scheduler.conftest import make_booking, reminder_docs, scheduler_settings
 from tests.scheduler.test_other_jobs import FakeDispatcher
@@ -43,15 +42,12 @@ async def test_scheduler_starts_sweeps_dispatches_and_stops(
     app = create_app(settings, store=sync_store)
     fake = FakeDispatcher([0] * 100)
 
-    async def factory(app: web.Application) -> FakeDispatcher:
-        return fake
-
-    app[COMPONENTS][DISPATCHER_FACTORY] = factory
+    app[DISPATCHER] = fake
     runner = web.AppRunner(app)
     await runner.setup()
     try:
-        scheduler = app[COMPONENTS][SCHEDULER]
-        jobs = app[COMPONENTS][JOBS]
+        scheduler = app[SCHEDULER]
+        jobs = app[JOBS]
         assert isinstance(scheduler, AsyncIOScheduler) and scheduler.running
         assert isinstance(jobs, Jobs)
         assert {j.id for j in scheduler.get_jobs()} >= {"sweep_reminders", "dispatch_outbox",
@@ -87,14 +83,11 @@ async def test_daily_bigquery_export_is_scheduled_only_when_configured(
                                       bigquery_project=project)
         app = create_app(settings, store=sync_store)
 
-        async def factory(app: web.Application) -> FakeDispatcher:
-            return FakeDispatcher([0] * 10)
-
-        app[COMPONENTS][DISPATCHER_FACTORY] = factory
+        app[DISPATCHER] = FakeDispatcher([0] * 10)
         runner = web.AppRunner(app)
         await runner.setup()
         try:
-            job = app[COMPONENTS][SCHEDULER].get_job("bigquery_export")
+            job = app[SCHEDULER].get_job("bigquery_export")
             assert (job is not None) is expected
             if job is not None:
                 assert str(job.trigger) == "cron[hour='19', minute='0']"

@@ -16,6 +16,7 @@ from booking.models import User
 from booking.service import BookingService, Policy
 from booking.store import MongoStore, Store
 from booking.store_reminders import reminder_state
+from notify.rules import BookingNotices
 from scheduler.jobs import Jobs, SweepReport
 from tests.conftest import REDIS_TEST_URL, Clock, drop_namespace
 from tests.scheduler.conftest import START, make_booking, reminder_docs, scheduler_settings
@@ -29,7 +30,8 @@ async def _instance(name: str, sync_store: MongoStore, namespace: str, clock: Cl
                     barrier: threading.Barrier, batch: int) -> list[SweepReport]:
     redis = Redis.from_url(REDIS_TEST_URL, socket_timeout=2, socket_connect_timeout=2)
     store = Store(sync_store)
-    service = BookingService(store, Coordinator(redis, namespace=namespace), policy=Policy(),
+    service = BookingService(store, Coordinator(redis, namespace=namespace),
+                             notices=BookingNotices(), policy=Policy(),
                              clock=clock)
     jobs = Jobs(scheduler_settings(reminder_batch=batch), store, service, clock=clock,
                 instance=name)

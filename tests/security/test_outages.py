@@ -17,7 +17,6 @@ from booking.errors import StoreUnavailable
 from booking.models import BookingStatus
 from booking.service import Actor, Booked, BookingService
 from booking.store import MongoStore, Store
-from booking.store_chat import ChatStore
 from bot.inbox import Inbox
 from bot.payloads import Action, Classified, WatiEvent
 from tests.bot.conftest import BotApp, Smtp, bot_settings
@@ -79,7 +78,7 @@ async def test_outage_while_handling_an_event(store: Store, redis_namespace: str
         handled.append(key)
 
     redis = Redis.from_url(REDIS_TEST_URL)
-    inbox = Inbox(ChatStore(store), redis, redis_namespace, handler, retry_base_s=0.05)
+    inbox = Inbox(store.chat, redis, redis_namespace, handler, retry_base_s=0.05)
     try:
         for n in ("1", "2"):
             event = WatiEvent(eventType="message", waId=WA, whatsappMessageId=n, text=n)
@@ -117,7 +116,7 @@ async def test_crash_between_the_new_booking_and_the_old_ones_release(
     assert await service.repair_interrupted_reschedules() == 1
     [kept] = await service.patient_bookings(patient.id)
     assert kept.start == slots[3].start
-    old = await store.get_booking(first.booking.id)
+    old = await store.bookings.get(first.booking.id)
     assert old.status == BookingStatus.rescheduled and old.rescheduled_to == kept.id
     assert old.slot_key is None  # the old slot is free for others again
     assert await service.repair_interrupted_reschedules() == 0

@@ -20,7 +20,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
-from bot.mailer import Mailer, MailError
+from notify.email import Mailer, MailError
 from tests.rasa.server import free_port
 
 USER, PASSWORD = "klinik", "smtp-password-0123456789"

@@ -14,7 +14,7 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from api.auth import issue_tokens
+from app.http.auth import issue_tokens
 from tests.api.conftest import JWT_SECRET, PASSWORD, Api
 from tests.security.helpers import bearer, login
 

@@ -13,13 +13,14 @@ import aiohttp
 import pytest
 from redis.asyncio import Redis
 
-from booking.notifications import Kind, OutboxEntry, OutboxStatus
 from booking.store import MongoStore, Store
 from booking.store_chat import ChatStore
-from bot.dispatcher import OutboxDispatcher, RetryPolicy
-from bot.mailer import Mailer
-from bot.statuses import ParkedStatuses
-from bot.wati_client import WatiClient
+from notify.channels import Channel, EmailChannel, WhatsAppChannel
+from notify.dispatcher import OutboxDispatcher
+from notify.email import Mailer
+from notify.outbox import Kind, OutboxEntry, OutboxStatus, RetryPolicy
+from notify.parked import ParkedStatuses
+from notify.whatsapp import WatiClient
 from sandbox import WatiSandbox
 from tests.bot.conftest import API_TOKEN, Smtp
 from tests.conftest import REDIS_TEST_URL, Clock
@@ -31,14 +32,14 @@ PARAMS = {"name": "Budi", "patient": "Budi", "ref": "K7M-4QX", "doctor": "dr. Sa
 
 
 @pytest.fixture
-async def chat(sync_store: MongoStore) -> ChatStore:
-    chat = ChatStore(Store(sync_store))
-    await chat.ensure_indexes()
-    return chat
+async def chat(store: Store) -> ChatStore:
+    await store.chat.ensure_indexes()
+    await store.outbox.ensure_indexes()
+    return store.chat
 
 
 @pytest.fixture
-async def make(chat: ChatStore, sandbox: WatiSandbox, smtp: Smtp, clock: Clock
+async def make(store: Store, chat: ChatStore, sandbox: WatiSandbox, smtp: Smtp, clock: Clock
                ) -> AsyncIterator[Callable[..., OutboxDispatcher]]:
     sandbox.enforce_window = False
     session = aiohttp.ClientSession()
@@ -48,7 +49,11 @@ async def make(chat: ChatStore, sandbox: WatiSandbox, smtp: Smtp, clock: Clock
 
     def factory(**kw: Any) -> OutboxDispatcher:
         kw.setdefault("policy", RetryPolicy(max_attempts=3, base_s=30, claim_s=60))
-        return OutboxDispatcher(chat, wati, kw.pop("mailer", mailer), clock=clock, **kw)
+        email = kw.pop("mailer", mailer)
+        channels: list[Channel] = [WhatsAppChannel(wati, store.outbox, chat)]
+        if email is not None:
+            channels.append(EmailChannel(email))
+        return OutboxDispatcher(store.outbox, channels, clock=clock, **kw)
 
     yield factory
     await session.close()
@@ -195,14 +200,15 @@ async def test_two_dispatchers_never_send_one_entry_twice(
 
 
 async def test_a_crashed_dispatchers_claim_is_taken_over(make: Callable[..., OutboxDispatcher],
-                                                         chat: ChatStore,
+                                                         store: Store,
                                                          sync_store: MongoStore,
                                                          sandbox: WatiSandbox,
                                                          clock: Clock) -> None:
     e = entry(clock)
     put(sync_store, e)
     # A dispatcher claims it and dies before sending.
-    assert await chat.claim_due(clock.now, clock.now + timedelta(seconds=60), "dead") is not None
+    assert await store.outbox.claim_due(clock.now, clock.now + timedelta(seconds=60),
+                                        "dead") is not None
     survivor = make()
     assert await survivor.run_once() == 0
     clock.advance(seconds=61)
@@ -237,18 +243,17 @@ async def test_logs_carry_no_numbers(make: Callable[..., OutboxDispatcher],
     assert not any(WA in r.getMessage() or "Budi" in r.getMessage() for r in caplog.records)
 
 
-async def test_dispatcher_built_after_start_up_without_the_bot_role(  # noqa: E501
+async def test_a_scheduler_process_without_the_bot_role_dispatches(
         aiohttp_client: Any, sandbox: WatiSandbox, sync_store: MongoStore, redis_ns: str,
         clock: Clock) -> None:
     from app.main import create_app
-    from bot.dispatcher import build_dispatcher
+    from notify.runtime import NOTIFIER
     from tests.bot.conftest import bot_settings
 
     settings = bot_settings(sandbox=sandbox, rasa_url="http://127.0.0.1:1", namespace=redis_ns,
-                            roles="api")
+                            roles="scheduler", outbox_dispatch_seconds=3600)
     client = await aiohttp_client(create_app(settings, store=sync_store))
-    dispatcher = await build_dispatcher(client.server.app)  # signals are frozen by now
-    assert dispatcher.session_per_run  # nothing could close a shared session later
+    dispatcher = client.server.app[NOTIFIER].dispatcher  # the process's own notifier
     put(sync_store, entry(clock, 7, next_attempt_at=clock.now - timedelta(days=400)))
     assert await dispatcher.run_once() == 1
     assert len(sandbox.sent) == 1 and sandbox.sent[0]["template"] == "booking_confirmation"

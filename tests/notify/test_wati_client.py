@@ -10,14 +10,14 @@ import aiohttp
 import pytest
 from tenacity import RetryCallState
 
-from bot.render import Buttons, ListMessage, Row
-from bot.wati_client import (
+from notify.whatsapp import (
     WatiClient,
     WatiRejected,
     WatiTransient,
     _retry_after,
     business_failure,
 )
+from notify.whatsapp_messages import Buttons, ListMessage, Row
 from sandbox import WatiSandbox
 from tests.bot.conftest import API_TOKEN
 

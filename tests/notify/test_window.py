@@ -6,8 +6,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from bot import window
-from bot.window import REOPEN_TEMPLATE, Mode, choose, in_window, template_name
+from notify import window
+from notify.window import REOPEN_TEMPLATE, Mode, choose, in_window, template_name
 
 NOW = datetime(2026, 12, 7, 12, 0, tzinfo=UTC)
 

@@ -12,7 +12,7 @@ import contextlib
 from redis import exceptions as redis_errors
 from redis.asyncio import Redis
 
-from booking.notifications import OutboxStatus
+from notify.outbox import OutboxStatus
 
 # wa:status:<provider id> -> hash {status: error}; only needed for the seconds between
 # Wati accepting a send and the dispatcher recording it.

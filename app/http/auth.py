@@ -24,7 +24,7 @@ from typing import Any
 import jwt
 from aiohttp import web
 
-from api.errors import ApiError, forbidden, response_for, unauthorized
+from app.http.errors import ApiError, forbidden, response_for, unauthorized
 from app.keys import COORDINATOR, SETTINGS
 from app.settings import Settings
 from booking.errors import StoreUnavailable

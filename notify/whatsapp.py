@@ -19,7 +19,7 @@ import aiohttp
 from tenacity import AsyncRetrying, RetryCallState, retry_if_exception_type, stop_after_attempt
 
 from booking.phone import mask_phone
-from bot.render import Buttons, ListMessage, Outgoing, Text
+from notify.whatsapp_messages import Buttons, ListMessage, Outgoing, Text
 
 log = logging.getLogger(__name__)
 

@@ -11,6 +11,7 @@ from aiohttp import web
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from app.keys import COMPONENTS, SERVICE, SETTINGS, STORE
+from app.metrics import OUTBOX_BACKLOG
 from scheduler.jobs import DispatchJob, Jobs
 
 log = logging.getLogger(__name__)
@@ -20,6 +21,20 @@ JOBS = "scheduler_jobs"     # COMPONENTS entry: the Jobs (tests and tools call t
 # COMPONENTS entry a deployment (or a test) may set before start-up to plug in another outbox
 # dispatcher: an async factory(app) -> object with run_once(*, limit) -> int.
 DISPATCHER_FACTORY = "outbox_dispatcher_factory"
+
+
+BACKLOG_SECONDS = 60        # how often the outbox backlog gauge is measured
+BACKLOG_GRACE = timedelta(minutes=1)
+
+
+async def measure_backlog(app: web.Application) -> int:
+    """Set klinik_outbox_backlog (alerted on in production): entries overdue by a minute."""
+    from booking.store_chat import count_overdue
+
+    now = app[SERVICE].clock()
+    count: int = await app[STORE].run(count_overdue, app[STORE].sync, now - BACKLOG_GRACE)
+    OUTBOX_BACKLOG.set(count)
+    return count
 
 
 def setup(app: web.Application) -> None:
@@ -43,6 +58,9 @@ async def scheduler_ctx(app: web.Application) -> AsyncIterator[None]:
         scheduler.add_job(export_job, "cron", hour=19, minute=0, args=[app],
                           id="bigquery_export", coalesce=True, replace_existing=True)
         names.append("bigquery_export")
+    scheduler.add_job(measure_backlog, "interval", seconds=BACKLOG_SECONDS, args=[app],
+                      id="outbox_backlog", coalesce=True, replace_existing=True)
+    names.append("outbox_backlog")
     scheduler.start()
     app[COMPONENTS][SCHEDULER] = scheduler
     app[COMPONENTS][JOBS] = jobs

@@ -12,11 +12,12 @@ PY310 ?= $(shell scripts/prereqs.sh python 3.10)
 # installs it as root on Debian/Ubuntu, else says exactly what to install). A target's
 # NEEDS holds for its prerequisites too, so `prereqs` runs once per make.
 NEEDS := python3.11 python3.10 node
-setup: NEEDS += redis chromium
+setup: NEEDS += redis chromium docker-compose
+deploy-check: NEEDS += docker-compose
 bench bench-analytics: NEEDS += redis
 .NOTPARALLEL:  # prerequisites first, in the order given
 
-.PHONY: help install prereqs setup doctor run test lint bench bench-analytics model clean
+.PHONY: help install prereqs setup doctor run test lint bench bench-analytics model clean deploy-check
 
 help: ## list targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
@@ -57,6 +58,9 @@ model: install ## train the NLU model if the assistant changed (reused otherwise
 
 test: setup model ## run the whole test suite (trains the NLU model first if stale)
 	$(PY) -m pytest
+
+deploy-check: prereqs install ## deployment artifacts: kustomize, schemas, rules, compose, hadolint, terraform fmt
+	$(PY) -m pytest -q tests/deploy
 
 lint: install ## ruff + mypy + the import contract (import-linter)
 	$(VENV)/bin/ruff check .

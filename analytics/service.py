@@ -11,9 +11,9 @@ from typing import Any
 from analytics import shaping
 from analytics.metrics import TOP_INTENTS, definitions, nearest_rank, wrap
 from analytics.query import AnalyticsQuery
-from booking import store_analytics as q
 from booking.locks import Coordinator
 from booking.store import Store
+from booking.store_analytics import AnalyticsStore
 
 log = logging.getLogger(__name__)
 
@@ -45,25 +45,24 @@ class AnalyticsService:
         return {**result, "cached": False}
 
     async def compute(self, query: AnalyticsQuery) -> dict[str, Any]:
-        run = self.store.run
-        sync = self.store.sync
+        a = self.store.analytics
         start, end, tz = query.utc_start, query.utc_end, query.tz
-        doctor_ids = await run(q.doctor_ids_for, sync, city=query.city,
-                               specialty=query.specialty, doctor_id=query.doctor_id)
+        doctor_ids = await a.doctor_ids_for(city=query.city, specialty=query.specialty,
+                                            doctor_id=query.doctor_id)
         new, appts, chat, wa_users, reminder_counts, directory = await asyncio.gather(
-            run(q.new_booking_facets, sync, start, end, tz, doctor_ids),
-            run(q.appointment_facets, sync, start, end, tz, doctor_ids),
-            run(q.chat_facets, sync, start, end, tz, TOP_INTENTS),
-            run(q.whatsapp_users, sync),
-            run(q.reminder_status_counts, sync, start, end, doctor_ids),
-            run(q.doctor_directory, sync))
+            a.new_booking_facets(start, end, tz, doctor_ids),
+            a.appointment_facets(start, end, tz, doctor_ids),
+            a.chat_facets(start, end, tz, TOP_INTENTS),
+            a.whatsapp_users(),
+            a.reminder_status_counts(start, end, doctor_ids),
+            a.doctor_directory())
         days = query.days()
         daily = shaping.daily_by_source(new["by_day"], days)
         new_total = daily["total"]
         # The median needs the count first; it is the only second pass (a top-k sort).
         lead_ms, info = await asyncio.gather(
-            _at_rank(run, q.lead_time_ms_at, sync, start, end, doctor_ids, n=new_total, p=0.5),
-            run(q.doctor_info, sync, [r["_id"] for r in appts["by_doctor"]]))
+            _median_lead_ms(a, start, end, doctor_ids, new_total),
+            a.doctor_info([r["_id"] for r in appts["by_doctor"]]))
         overall = shaping.overall(appts["by_doctor"])
         values: dict[str, Any] = {
             "bookings_per_day": daily,
@@ -107,7 +106,8 @@ class AnalyticsService:
                                                    if d["specialty"]})}}
 
 
-async def _at_rank(run: Any, fn: Any, *args: Any, n: int, p: float) -> float | None:
+async def _median_lead_ms(a: AnalyticsStore, start: datetime, end: datetime,
+                          doctor_ids: list[str] | None, n: int) -> float | None:
     if n <= 0:
         return None
-    return await run(fn, *args, nearest_rank(n, p))
+    return await a.lead_time_ms_at(start, end, doctor_ids, nearest_rank(n, 0.5))

@@ -6,12 +6,10 @@ from aiohttp import web
 
 from analytics.routes import add_routes
 from app.keys import STORE
-from booking.store_analytics import ensure_analytics_indexes
 
 
 async def _indexes(app: web.Application) -> None:
-    store = app[STORE]
-    await store.run(ensure_analytics_indexes, store.sync)
+    await app[STORE].analytics.ensure_indexes()
 
 
 def setup(app: web.Application) -> None:

@@ -18,7 +18,8 @@ def doctor_out(doctor: Doctor) -> s.DoctorOut:
                        specialty_name=specialty_label(doctor.specialty, "id"), city=doctor.city,
                        clinic=doctor.clinic, address=doctor.address, timezone=doctor.timezone,
                        fee=doctor.fee, languages=list(doctor.languages),
-                       slot_minutes=doctor.slot_minutes, active=doctor.active)
+                       slot_minutes=doctor.slot_minutes, active=doctor.active,
+                       photo_url=doctor.photo_url)
 
 
 def slot_out(slot: Interval, tz: ZoneInfo) -> s.SlotOut:

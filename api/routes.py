@@ -8,6 +8,7 @@ from api import handlers_auth as auth
 from api import handlers_bookings as bookings
 from api import handlers_doctors as doctors
 from api import handlers_ops as ops
+from api import handlers_photos as photos
 from api import handlers_users as users
 
 DOCTOR = "/doctors/{doctor_id}"
@@ -36,6 +37,9 @@ ROUTES = [
     web.get(DOCTOR + "/calendar.ics", doctors.calendar_feed),
     web.post(DOCTOR + "/calendar-token", doctors.rotate_calendar_token),
     web.delete(DOCTOR + "/calendar-token", doctors.revoke_calendar_token),
+    web.put(DOCTOR + "/photo", photos.put_photo),
+    web.delete(DOCTOR + "/photo", photos.delete_photo),
+    web.get(photos.PHOTO_ROUTE, photos.get_photo),
     web.post("/bookings", bookings.create_booking),
     web.get("/bookings", bookings.list_bookings),
     web.get(BOOKING, bookings.get_booking),

@@ -182,6 +182,8 @@ class DoctorOut(Out):
     languages: list[str]
     slot_minutes: int
     active: bool
+    photo_url: str | None = Field(
+        None, description="The doctor's photo, a path on this API (/photos/...); null = none.")
 
 
 class DoctorsPage(Out):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
+from api import handlers_photos
 from api.middlewares import error_middleware, metrics_middleware
 from api.openapi import OPENAPI_KEY
 from api.routes import ROUTES
@@ -14,3 +15,4 @@ def setup(app: web.Application) -> None:
     app.middlewares.append(error_middleware)
     app[OPENAPI_KEY] = {}
     app.add_routes(ROUTES)
+    handlers_photos.install(app)

@@ -5,7 +5,7 @@ One registry per process (not the global default), so tests can build apps freel
 
 from __future__ import annotations
 
-from prometheus_client import CollectorRegistry, Counter, Histogram
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
 REGISTRY = CollectorRegistry(auto_describe=True)
 
@@ -19,5 +19,8 @@ WEBHOOKS = Counter("klinik_webhooks_total", "Wati webhooks by outcome",
                    ["outcome"], registry=REGISTRY)
 OUTBOX = Counter("klinik_outbox_total", "Outbox deliveries by kind, channel and outcome",
                  ["kind", "channel", "outcome"], registry=REGISTRY)
+OUTBOX_BACKLOG = Gauge("klinik_outbox_backlog",
+                       "Outbox entries overdue by more than a minute (set by the scheduler)",
+                       registry=REGISTRY)
 REMINDERS = Counter("klinik_reminders_total", "Reminders by outcome",
                     ["outcome"], registry=REGISTRY)

@@ -186,6 +186,16 @@ class Settings(BaseSettings):
     bigquery_api_endpoint: str | None = env(
         "BIGQUERY_API_ENDPOINT", None,
         "Override the BigQuery API URL (emulators, tests); uses anonymous credentials.")
+    photo_bucket: str | None = env("PHOTO_BUCKET", None,
+                                   "Cloud Storage bucket of doctor photos; unset = PHOTO_DIR.")
+    photo_dir: str = env("PHOTO_DIR", ".run/photos",
+                         "Directory of doctor photos when PHOTO_BUCKET is unset.")
+    photo_max_bytes: int = env("PHOTO_MAX_BYTES", 2 * 1024 * 1024,
+                               "Largest doctor photo upload (JPEG, PNG or WebP).",
+                               ge=1024, le=20 * 1024 * 1024)
+    storage_api_endpoint: str | None = env(
+        "STORAGE_API_ENDPOINT", None,
+        "Override the Cloud Storage API URL (emulators, tests); uses anonymous credentials.")
 
     @field_validator("roles")
     @classmethod

@@ -115,6 +115,7 @@ class Doctor(Schedule):
     user_id: str | None = None
     active: bool = True
     calendar_token: str | None = None
+    photo_url: str | None = None  # set by an admin upload (booking/photos.py), never by a body
 
     @field_validator("specialty")
     @classmethod

@@ -180,6 +180,19 @@ class MongoStore:
         return Doctor.model_validate(doc)
 
     @store_call
+    def set_doctor_photo(self, doctor_id: str, photo_url: str | None) -> tuple[Doctor, str | None]:
+        """Point a doctor at a photo (None: no photo) in one update, so a concurrent edit of
+        other fields is kept; returns the doctor and the photo URL it had before."""
+        change = {"$set": {"photo_url": photo_url}} if photo_url else \
+            {"$unset": {"photo_url": ""}}
+        before = _from(self.doctors.find_one_and_update(
+            {"_id": _literal(doctor_id)}, change, return_document=ReturnDocument.BEFORE))
+        if before is None:
+            raise NotFound("doctor not found", doctor_id=doctor_id)
+        previous = before.get("photo_url")
+        return Doctor.model_validate({**before, "photo_url": photo_url}), previous
+
+    @store_call
     def get_doctors(self, doctor_ids: list[str]) -> dict[str, Doctor]:
         ids = [_literal(i) for i in doctor_ids]
         return {d["_id"]: Doctor.model_validate(_from(d))
@@ -580,6 +593,7 @@ class Doctors(StoreModule):
     get_many = query(MongoStore.get_doctors)
     find = query(MongoStore.find_doctors)
     by_calendar_token = query(MongoStore.doctor_by_calendar_token)
+    set_photo = query(MongoStore.set_doctor_photo)
     delete = query(MongoStore.delete_doctor)
 
 

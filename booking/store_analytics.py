@@ -84,11 +84,12 @@ def doctor_info(store: MongoStore, doctor_ids: list[str]) -> dict[str, dict[str,
 
 @store_call
 def doctor_directory(store: MongoStore) -> list[dict[str, Any]]:
-    """Every doctor's id, name, city and specialty (the dashboard's filter options)."""
-    cursor = store.doctors.find({}, {"name": 1, "city": 1, "specialty": 1}).sort(
+    """Every doctor's id, name, city, specialty and photo (the dashboard's filter options
+    and the pictures of its per-doctor table)."""
+    cursor = store.doctors.find({}, {"name": 1, "city": 1, "specialty": 1, "photo_url": 1}).sort(
         [("city", ASCENDING), ("name", ASCENDING)])
     return [{"id": d["_id"], "name": d.get("name"), "city": d.get("city"),
-             "specialty": d.get("specialty")} for d in cursor]
+             "specialty": d.get("specialty"), "photo_url": d.get("photo_url")} for d in cursor]
 
 
 def _doctor_match(doctor_ids: list[str] | None) -> dict[str, Any]:

@@ -69,6 +69,17 @@ def claim_due(ms: MongoStore, now: datetime, claim_until: datetime, token: str,
 
 
 @store_call
+def count_overdue(ms: MongoStore, due_before: datetime) -> int:
+    """Outbox entries that should have gone out before `due_before` and have not (pending
+    or failed, or claimed by a dispatcher that died): the backlog operators are alerted on."""
+    return ms.outbox.count_documents({"$or": [
+        {"status": OutboxStatus.pending.value, "next_attempt_at": {"$lte": due_before}},
+        {"status": OutboxStatus.failed.value},
+        {"status": OutboxStatus.sending.value, "claim_expires_at": {"$lte": due_before}},
+    ]})
+
+
+@store_call
 def finish_claim(ms: MongoStore, entry_id: str, token: str, set_fields: dict[str, Any],
                  inc_attempts: bool = True) -> bool:
     """Record an attempt's outcome, only while the claim is still ours.
@@ -154,6 +165,7 @@ class OutboxStore(StoreModule):
     enqueue = query(MongoStore.enqueue)
     enqueue_one = query(enqueue_one)
     claim_due = query(claim_due)
+    count_overdue = query(count_overdue)
     finish_claim = query(finish_claim)
     mark_sending = query(mark_sending)
     status_by_provider_id = query(status_by_provider_id)

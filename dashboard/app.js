@@ -250,6 +250,21 @@
   var stacked = { scales: { x: { stacked: true }, y: { stacked: true, beginAtZero: true,
                                                         ticks: { precision: 0 } } } };
 
+  // Doctor photos are served by this app (/photos/...): same origin, allowed by the CSP.
+  function avatar(url) {
+    var img = document.createElement("img");
+    img.className = "avatar"; img.alt = ""; img.loading = "lazy";
+    img.width = 28; img.height = 28; img.src = url;
+    return img;
+  }
+
+  function photoOf(doctorId) {
+    var opts = (lastData && lastData.options) || { doctors: [] };
+    var d = opts.doctors.find(function (x) { return x.id === doctorId; });
+    var url = d && d.photo_url;
+    return typeof url === "string" && url.indexOf("/photos/") === 0 ? url : null;
+  }
+
   function table(id, headers, rows) {
     var t = $(id);
     var head = document.createElement("thead");
@@ -261,7 +276,12 @@
     rows.forEach(function (r) {
       var row = document.createElement("tr");
       r.forEach(function (cell) {
-        var td = document.createElement("td"); td.textContent = cell; row.append(td); });
+        var td = document.createElement("td");
+        if (cell && typeof cell === "object") {  // {text, photo}: a doctor with a picture
+          if (cell.photo) { td.append(avatar(cell.photo)); }
+          td.append(document.createTextNode(cell.text));
+        } else { td.textContent = cell; }
+        row.append(td); });
       body.append(row);
     });
     t.replaceChildren(head, body);
@@ -327,7 +347,8 @@
                             "Cancel %", "Rescheduled", "Resched. %", "Completed", "No-show",
                             "No-show %"],
       m.per_doctor.value.map(function (d) {
-        return [d.name, d.city || "", d.specialty || "", num(d.appointments), num(d.cancelled),
+        return [{ text: d.name, photo: photoOf(d.doctor_id) }, d.city || "", d.specialty || "",
+                num(d.appointments), num(d.cancelled),
                 pct(d.cancellation_rate), num(d.rescheduled), pct(d.reschedule_rate),
                 num(d.completed), num(d.no_show), pct(d.no_show_rate)];
       }));

@@ -15,6 +15,7 @@ from aiohttp import web
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from app.keys import SERVICE, SETTINGS, STORE
+from app.metrics import OUTBOX_BACKLOG
 from app.periodic import DAILY_JOBS
 from notify.runtime import NOTIFIER
 from scheduler.jobs import Dispatcher, DispatchJob, Jobs
@@ -26,6 +27,18 @@ JOBS = web.AppKey("scheduler_jobs", Jobs)  # tests and tools call the jobs direc
 # Another outbox dispatcher for this scheduler, set before start-up (tests, tools); default:
 # the process's notifier.
 DISPATCHER = web.AppKey("scheduler_dispatcher", Dispatcher)
+
+
+BACKLOG_SECONDS = 60        # how often the outbox backlog gauge is measured
+BACKLOG_GRACE = timedelta(minutes=1)
+
+
+async def measure_backlog(app: web.Application) -> int:
+    """Set klinik_outbox_backlog (alerted on in production): entries overdue by a minute."""
+    now = app[SERVICE].clock()
+    count = await app[STORE].outbox.count_overdue(now - BACKLOG_GRACE)
+    OUTBOX_BACKLOG.set(count)
+    return count
 
 
 def setup(app: web.Application) -> None:
@@ -45,6 +58,9 @@ async def scheduler_ctx(app: web.Application) -> AsyncIterator[None]:
         scheduler.add_job(job.run, "cron", hour=job.hour_utc, minute=job.minute, args=[app],
                           id=job.name, coalesce=True, replace_existing=True)
         names.append(job.name)
+    scheduler.add_job(measure_backlog, "interval", seconds=BACKLOG_SECONDS, args=[app],
+                      id="outbox_backlog", coalesce=True, replace_existing=True)
+    names.append("outbox_backlog")
     scheduler.start()
     app[SCHEDULER] = scheduler
     app[JOBS] = jobs

@@ -36,6 +36,7 @@ present() {  # $1 = requirement: exit 0 when it is there and usable
     node) command -v node >/dev/null && command -v npm >/dev/null ;;
     redis) command -v redis-server >/dev/null || [ -x /usr/sbin/redis-server ] ;;
     chromium) [ -x "$CHROMIUM" ] ;;
+    docker-compose) command -v docker-compose >/dev/null ;;
     *) echo "prereqs.sh: unknown requirement '$1'" >&2; exit 2 ;;
   esac
 }
@@ -46,6 +47,7 @@ apt_packages() {  # $1 = requirement: the Debian/Ubuntu packages that provide it
     node) echo "nodejs npm" ;;
     redis) echo "redis-server" ;;
     chromium) echo "chromium" ;;
+    docker-compose) echo "docker-compose" ;;
   esac
 }
 
@@ -79,6 +81,7 @@ how_to_get() {  # $1 = requirement: what a person should run to get it
     node) echo "Node.js with npm" ;;
     redis) echo "redis-server (Redis 6 or newer; the tests start it themselves)" ;;
     chromium) echo "Chromium at $CHROMIUM (the browser tests launch it there)" ;;
+    docker-compose) echo "docker-compose (Debian's package; tests/deploy runs docker-compose config)" ;;
   esac
 }
 

@@ -108,3 +108,32 @@ async def test_non_json_body_type(api: Api) -> None:
     resp = await api.client.post("/auth/login", data="email=a&password=b",
                                  headers={"Content-Type": "application/x-www-form-urlencoded"})
     assert resp.status == 415
+
+
+@pytest.mark.parametrize("roles", ["actions", "scheduler"])
+async def test_every_role_answers_ready(aiohttp_client: Any, sync_store: Any, namespace: str,
+                                        roles: str) -> None:
+    """Kubernetes probes /ready on each role's Deployment, not only the api's."""
+    from app.main import create_app
+    from tests.api.conftest import make_settings
+
+    client = await aiohttp_client(create_app(make_settings(namespace, roles=roles),
+                                             store=sync_store))
+    resp = await client.get("/ready")
+    assert resp.status == 200
+    body = await resp.json()
+    assert body["status"] == "ready" and body["components"]["rasa"]["required"] is False
+    assert body["components"]["mongodb"]["ok"] and body["components"]["redis"]["ok"]
+
+
+async def test_the_gateway_is_not_ready_without_rasa(aiohttp_client: Any, sync_store: Any,
+                                                     namespace: str) -> None:
+    from app.main import create_app
+    from tests.api.conftest import make_settings
+
+    client = await aiohttp_client(create_app(
+        make_settings(namespace, roles="bot", wati_sandbox_port=0), store=sync_store))
+    resp = await client.get("/ready")
+    assert resp.status == 503
+    assert (await resp.json())["components"]["rasa"] == {
+        "ok": False, "required": True, "detail": "ClientConnectorError"}

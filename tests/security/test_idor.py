@@ -23,6 +23,8 @@ EXPECTED: dict[tuple[str, str], dict[str, int]] = {
     ("GET", "/doctors/{doctor_id}/calendar.ics"): {"patient2": 404, "doctor2_user": 404},
     ("POST", "/doctors/{doctor_id}/calendar-token"): {"patient2": 403, "doctor2_user": 403},
     ("DELETE", "/doctors/{doctor_id}/calendar-token"): {"patient2": 403, "doctor2_user": 403},
+    ("PUT", "/doctors/{doctor_id}/photo"): {"patient2": 403, "doctor2_user": 403},
+    ("DELETE", "/doctors/{doctor_id}/photo"): {"patient2": 403, "doctor2_user": 403},
     ("GET", "/bookings/{booking_id}"): {"patient2": 404, "doctor2_user": 404},
     ("POST", "/bookings/{booking_id}/cancel"): {"patient2": 404, "doctor2_user": 404},
     ("POST", "/bookings/{booking_id}/reschedule"): {"patient2": 404, "doctor2_user": 404},

@@ -15,9 +15,11 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any, TypedDict
 
-MAX_BUTTONS = 10
-TITLE_MAX_SMALL = 20  # WhatsApp reply buttons (up to 3)
-TITLE_MAX_LIST = 24   # WhatsApp list rows
+from notify.whatsapp_messages import BUTTON_TITLE_MAX, LIST_ROWS_MAX, ROW_TITLE_MAX
+
+MAX_BUTTONS = LIST_ROWS_MAX       # more choices than a WhatsApp list holds are not offered
+TITLE_MAX_SMALL = BUTTON_TITLE_MAX  # WhatsApp reply buttons (up to 3)
+TITLE_MAX_LIST = ROW_TITLE_MAX      # WhatsApp list rows
 
 
 class Choice(TypedDict):

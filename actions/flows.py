@@ -16,13 +16,13 @@ from actions import scheduling as sch
 from actions.base import FLOW_SLOTS, Message, ServiceAction, language
 from actions.formatting import booking_line, doctor_line
 from actions.forms import offered_value
-from actions.language import next_language
 from actions.patients import ensure_patient, wa_id
 from actions.turn import report, understood
 from booking.catalog import city_name, specialty_code, specialty_label
 from booking.dates import parse_when
 from booking.errors import BookingError, NotFound
 from booking.formatting import local_when
+from booking.language import next_language
 from booking.models import Booking, Doctor
 
 log = logging.getLogger(__name__)

@@ -12,14 +12,16 @@ from typing import Any
 
 from app.metrics import OUTBOX, WEBHOOKS
 from booking.errors import BookingError, NotFound
+from booking.language import detect_language
 from booking.models import Booking, Role
 from booking.service import Actor, BookingService
 from booking.store import Store
-from bot import chatlog, language, render
+from bot import chatlog, render
 from bot.choices import Choices
 from bot.payloads import Action, WatiEvent, provider_ids
 from bot.rasa_bridge import RasaBridge, RasaUnavailable, Understanding, split_turn
 from bot.texts import say
+from notify import texts as notify_texts
 from notify import window
 from notify.outbox import OutboxStatus
 from notify.parked import ParkedStatuses
@@ -32,10 +34,12 @@ TEXT_TYPES = frozenset({"text", "interactive", "button", "list"})
 # Not worth an answer (a reaction to a message, a placeholder): logged only.
 SILENT_TYPES = frozenset({"reaction", "media_placeholder", "unsupported", "system",
                           "ephemeral", "revoked"})
-# Template quick replies of appointment_reminder (Indonesian and English templates).
-REMINDER_REPLIES = {"hadir": "attend", "attend": "attend",
-                    "ubah jadwal": "reschedule", "reschedule": "reschedule",
-                    "batal": "cancel", "cancel": "cancel"}
+# The appointment_reminder template's quick replies (notify/texts.py, both languages), as a
+# tapped title is looked up: normalised title -> what the patient chose.
+REMINDER_REPLIES = {render.normalise_choice(title): choice
+                    for titles in notify_texts.REMINDER_REPLIES.values()
+                    for title, choice in zip(titles, ("attend", "reschedule", "cancel"),
+                                             strict=True)}
 RASA_INTENTS = {"reschedule": "reschedule_appointment", "cancel": "cancel_appointment"}
 
 
@@ -94,7 +98,7 @@ class Gateway:
         received_at = received_at if received_at.tzinfo else received_at.replace(tzinfo=UTC)
         kind = (event.type or "text").lower()
         shown = (event.reply_title or event.text or "").strip()
-        guessed = language.guess(shown)
+        guessed = detect_language(shown)
         before = await self.chat.touch_inbound(wa_id, received_at, event.senderName, guessed)
         lang = guessed or (before or {}).get("language") or "id"
         logs: list[dict[str, Any]] = []

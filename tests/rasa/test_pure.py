@@ -8,9 +8,9 @@ import pytest
 
 from actions.choices import buttons, ordinal, parse_value, resolve, slot_value
 from actions.formatting import short_doctor
-from actions.language import detect_language, next_language
 from actions.patients import clean_name
 from actions.scheduling import search_label
+from booking.language import detect_language, next_language
 
 
 @pytest.mark.parametrize(("text", "expected"), [

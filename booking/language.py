@@ -1,4 +1,5 @@
-"""Per-conversation language detection (pure, deterministic).
+"""The patient's language from their words (pure, deterministic): one rule for the gateway
+(a message before Rasa sees it) and the actions (the conversation's language slot).
 
 Indonesian is the default. A message switches the conversation to English only when it
 is clearly English (several English function words and no Indonesian ones), and back

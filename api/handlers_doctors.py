@@ -18,6 +18,7 @@ from app.http.auth import Principal, principal_of, requires
 from app.http.errors import forbidden, not_found
 from app.http.spec import body_of, endpoint, query_of, reply
 from app.keys import COORDINATOR, SERVICE, SETTINGS, STORE
+from booking.catalog import CITIES, SPECIALTIES
 from booking.errors import Conflict, NotFound
 from booking.models import Booking, BookingStatus, Doctor, Role, Schedule
 from booking.service import DOCTOR_CACHE_NS
@@ -40,6 +41,17 @@ def _require_own_doctor(principal: Principal, doctor_id: str) -> None:
 
 async def invalidate_doctors(request: web.Request) -> None:
     await request.config_dict[COORDINATOR].cache_bump(DOCTOR_CACHE_NS)
+
+
+# ---- catalogue ------------------------------------------------------------------------
+@endpoint("Specialties and cities with the synonyms the bot knows", tags=TAGS,
+          responses={200: s.CatalogOut}, public=True)
+async def catalog(request: web.Request) -> web.Response:
+    return reply(s.CatalogOut(
+        specialties=[s.SpecialtyOut(code=x.code, name_id=x.name_id, name_en=x.name_en,
+                                    synonyms=list(x.synonyms)) for x in SPECIALTIES],
+        cities=[s.CityOut(name=c.name, timezone=c.timezone, aliases=list(c.aliases))
+                for c in CITIES]), headers={"Cache-Control": "public, max-age=3600"})
 
 
 # ---- directory ------------------------------------------------------------------------

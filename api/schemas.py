@@ -410,6 +410,18 @@ class BookingOut(Out):
     created_at: datetime
 
 
+class HoldIn(In):
+    doctor_id: Id
+    start: AwareDatetime = Field(description="Slot start with its UTC offset.")
+
+
+class HoldOut(Out):
+    doctor_id: str
+    start: datetime
+    end: datetime
+    expires_at: datetime
+
+
 class BookingsQuery(PageQuery):
     status: BookingStatus | None = None
     doctor_id: Id | None = Field(None, description="Admins only.")
@@ -423,6 +435,25 @@ class BookingsPage(Out):
     total: int
     page: int
     page_size: int
+
+
+# ---- catalogue ----------------------------------------------------------------------
+class SpecialtyOut(Out):
+    code: str
+    name_id: str
+    name_en: str
+    synonyms: list[str]
+
+
+class CityOut(Out):
+    name: str
+    timezone: str
+    aliases: list[str]
+
+
+class CatalogOut(Out):
+    specialties: list[SpecialtyOut]
+    cities: list[CityOut]
 
 
 # ---- admin: users -------------------------------------------------------------------

@@ -1,0 +1,169 @@
+"""The web app in headless Chromium against the real app on loopback: a patient signs in,
+searches "dokter anak" in Jakarta, books the first free slot, sees it in My bookings,
+reschedules and cancels it; a slot taken meanwhile shows the API's alternatives; a doctor's
+schedule change lists the stranded bookings; staff see the day; axe-core on every page."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+
+import pytest
+
+from tests.web.conftest import Site, Tab
+
+pytestmark = pytest.mark.browser
+
+
+async def search_pediatrics_in_jakarta(tab: Tab) -> None:
+    await tab.page.fill("[data-testid=search-specialty]", "dokter anak")
+    await tab.page.fill("[data-testid=search-city]", "Jakarta")
+    await tab.page.click("[data-testid=search-submit]")
+    await tab.page.wait_for_selector("[data-testid=doctor-card] [data-testid=slot-button]")
+
+
+async def test_patient_books_reschedules_and_cancels(tab: Tab, site: Site) -> None:
+    page = tab.page
+    await tab.goto("/")
+    await tab.axe("search page")
+    await tab.sign_in("rina@web.test")
+    await tab.axe("search page, signed in")
+    await search_pediatrics_in_jakarta(tab)
+    cards = page.locator("[data-testid=doctor-card]")
+    assert await cards.count() == 2   # the Makassar paediatrician is not in Jakarta
+    first_card = await cards.first.inner_text()
+    assert "dr. Ayu Lestari" in first_card and "Rp 150.000" in first_card
+    first_slot = page.locator("[data-testid=slot-button]").first
+    label = await first_slot.inner_text()
+    assert label.endswith(" WIB"), label
+    await tab.axe("search results")
+
+    await first_slot.click()
+    await page.wait_for_selector("[data-testid=confirm-booking]")
+    when = await page.inner_text("[data-testid=confirm-when]")
+    assert when.endswith(label.split(" ")[-2] + " WIB"), (when, label)
+    await tab.axe("confirm step")
+    await page.click("[data-testid=confirm-booking]")
+    ref = (await page.inner_text("[data-testid=booking-ref]", timeout=10_000)).strip()
+    assert len(ref) >= 4
+    await tab.axe("booked page")
+
+    # the .ics of the booking
+    async with page.expect_download() as info:
+        await page.click("[data-testid=add-to-calendar]")
+    download = await info.value
+    ics = (await download.path()).read_text()
+    assert "BEGIN:VEVENT" in ics and ref in ics and download.suggested_filename == f"{ref}.ics"
+
+    status, body = await site.call("GET", "/bookings", "user-web-pat")
+    assert status == 200 and [b["ref"] for b in body["items"]] == [ref]
+    booked = body["items"][0]
+    assert booked["source"] == "web" and booked["doctor_id"] == "doc-anak-1"
+
+    await page.click("text=Booking saya")
+    await page.wait_for_selector("[data-testid=my-bookings] [data-testid=booking-item]")
+    item = page.locator(f"[data-testid=booking-item][data-ref='{ref}']")
+    assert await item.get_attribute("data-status") == "confirmed"
+    await tab.axe("my bookings")
+
+    # reschedule: the week view, the first free slot (the booked one is no longer free)
+    await item.locator("[data-testid=reschedule-booking]").click()
+    await page.wait_for_selector("[data-testid=day-button]")
+    await page.wait_for_selector("[data-testid=slot-button]")
+    await tab.axe("doctor week view")
+    await page.locator("[data-testid=slot-button]").first.click()
+    await page.click("[data-testid=confirm-booking]")
+    new_ref = (await page.inner_text("[data-testid=booking-ref]", timeout=10_000)).strip()
+    status, moved = await site.call("GET", f"/bookings/{booked['id']}", "user-web-pat")
+    assert moved["status"] == "rescheduled" and moved["rescheduled_to"]
+    status, new = await site.call("GET", f"/bookings/{moved['rescheduled_to']}", "user-web-pat")
+    assert new["ref"] == new_ref and new["start"] != booked["start"]
+
+    # cancel it from My bookings
+    await page.click("text=Booking saya")
+    new_item = page.locator(f"[data-testid=booking-item][data-ref='{new_ref}']")
+    await new_item.locator("[data-testid=cancel-booking]").click()
+    await new_item.locator("[data-testid=cancel-confirm]").click()
+    await page.wait_for_selector(
+        f"[data-testid=booking-item][data-ref='{new_ref}'][data-status=cancelled]")
+    status, gone = await site.call("GET", f"/bookings/{new['id']}", "user-web-pat")
+    assert gone["status"] == "cancelled"
+    await tab.axe("my bookings after cancelling")
+    assert tab.errors == []
+
+
+async def test_a_slot_taken_meanwhile_shows_alternatives(tab: Tab, site: Site) -> None:
+    page = tab.page
+    await tab.sign_in("rina@web.test")
+    await tab.goto("/doctors/doc-anak-1")
+    first = page.locator("[data-testid=slot-button]").first
+    await first.wait_for()
+    # the other patient books the slot this page still shows as free
+    start = await page.evaluate("""async () => {
+        const today = new Date().toISOString().slice(0, 10);
+        const to = new Date(Date.now() + 20 * 864e5).toISOString().slice(0, 10);
+        const r = await fetch(`/doctors/doc-anak-1/slots?from=${today}&to=${to}`);
+        return (await r.json()).slots[0].start; }""")
+    status, _ = await site.call("POST", "/bookings", "user-web-pat2",
+                                json={"doctor_id": "doc-anak-1", "start": start})
+    assert status == 201
+    await first.click()
+    await page.wait_for_selector("[data-testid=alternatives] [data-testid=alternative-slot]")
+    assert "baru saja diambil" in await page.inner_text("[data-testid=alternatives]")
+    await tab.axe("alternatives")
+    await page.locator("[data-testid=alternative-slot]").first.click()
+    await page.click("[data-testid=confirm-booking]")
+    await page.wait_for_selector("[data-testid=booking-ref]", timeout=10_000)
+    status, body = await site.call("GET", "/bookings", "user-web-pat")
+    assert [b["start"] for b in body["items"]] != [start] and len(body["items"]) == 1
+    # the only console error is the refused hold (409) the page turned into alternatives
+    assert all("409" in e for e in tab.errors), tab.errors
+
+
+async def test_doctor_sees_stranded_bookings_before_saving(tab: Tab, site: Site) -> None:
+    page = tab.page
+    # a patient's booking on the doctor's first free day
+    today = date.today()
+    status, slots = await site.call("GET", f"/doctors/doc-anak-1/slots?from={today}"
+                                           f"&to={today + timedelta(days=14)}", "user-web-pat")
+    start = slots["slots"][0]["start"]
+    status, booking = await site.call("POST", "/bookings", "user-web-pat",
+                                      json={"doctor_id": "doc-anak-1", "start": start})
+    assert status == 201
+    day = datetime.fromisoformat(start).date().isoformat()   # the clinic's local date
+
+    await tab.sign_in("ayu@web.test")
+    await page.wait_for_selector("text=Agenda")
+    await tab.axe("doctor agenda")
+    await tab.goto("/doctor/schedule")
+    await page.wait_for_selector("[data-testid=weekly-row]")
+    await tab.axe("schedule editor")
+    await page.fill("[data-testid=day-off-input]", day)
+    await page.click("[data-testid=day-off-add]")
+    await page.click("[data-testid=schedule-save]")
+    await page.wait_for_selector("[data-testid=stranded-item]")
+    assert booking["ref"] in await page.inner_text("[data-testid=stranded]")
+    await tab.axe("stranded warning")
+    assert site.store.get_doctor("doc-anak-1").days_off == []   # nothing saved yet
+    await page.click("[data-testid=schedule-force]")
+    await page.wait_for_selector("[data-testid=schedule-saved]")
+    assert [d.isoformat() for d in site.store.get_doctor("doc-anak-1").days_off] == [day]
+
+
+async def test_staff_see_the_day_and_english_switch(tab: Tab, site: Site) -> None:
+    page = tab.page
+    await tab.sign_in("admin@web.test")
+    await page.wait_for_selector("[data-testid=staff-doctor]")
+    assert await page.locator("[data-testid=staff-doctor]").count() == 2   # Jakarta
+    await tab.axe("staff day")
+    await tab.page.click("[data-testid=logout]")
+    await tab.goto("/")
+    await page.click("[data-testid=language-switch]")
+    await page.wait_for_selector("h1:has-text('Find a doctor')")
+    assert await page.get_attribute("html", "lang") == "en"
+    await page.fill("[data-testid=search-specialty]", "pediatrician")
+    await page.fill("[data-testid=search-city]", "mks")   # the bot's alias of Makassar
+    await page.click("[data-testid=search-submit]")
+    await page.wait_for_selector("[data-testid=slot-button]")
+    assert (await page.locator("[data-testid=slot-button]").first.inner_text()).endswith("WITA")
+    await tab.axe("search in English")
+    assert tab.errors == []

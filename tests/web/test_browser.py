@@ -5,10 +5,11 @@ schedule change lists the stranded bookings; staff see the day; axe-core on ever
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
+from booking.models import Booking, slot_key
 from tests.web.conftest import Site, Tab
 
 pytestmark = pytest.mark.browser
@@ -167,3 +168,46 @@ async def test_staff_see_the_day_and_english_switch(tab: Tab, site: Site) -> Non
     assert (await page.locator("[data-testid=slot-button]").first.inner_text()).endswith("WITA")
     await tab.axe("search in English")
     assert tab.errors == []
+
+
+async def test_the_cutoff_rule_is_said_plainly(tab: Tab, site: Site) -> None:
+    """A booking an hour away cannot be cancelled by the patient (cut-off 2 hours): the
+    page says why, in the patient's language, and the booking stays."""
+    now = datetime.now(UTC).replace(second=0, microsecond=0)
+    start = now + timedelta(hours=1)
+    soon = site.store.insert_booking(Booking(
+        ref="SOON-1", patient_id="user-web-pat", doctor_id="doc-anak-1", start=start,
+        end=start + timedelta(minutes=30), created_at=now, updated_at=now,
+        slot_key=slot_key("doc-anak-1", start)))
+    await tab.sign_in("rina@web.test")
+    await tab.goto("/bookings")
+    item = tab.page.locator("[data-testid=booking-item][data-ref='SOON-1']")
+    await item.locator("[data-testid=cancel-booking]").click()
+    await item.locator("[data-testid=cancel-confirm]").click()
+    alert = item.locator("[role=alert]")
+    await alert.wait_for()
+    assert "ditutup 2 jam sebelum janji" in await alert.inner_text()
+    assert site.store.get_booking(soon.id).status.value == "confirmed"
+    await tab.axe("cut-off message")
+
+
+async def test_sign_up_checks_the_form_then_asks_to_verify_whatsapp(tab: Tab,
+                                                                    site: Site) -> None:
+    page = tab.page
+    await tab.goto("/signup")
+    await tab.axe("sign-up page")
+    await page.fill("#name", "Sinta Pasien")
+    await page.fill("#su-email", "sinta@web.test")
+    await page.fill("#whatsapp", "021 555 1234")   # a landline
+    await page.fill("#su-password", "rahasia-sinta-1")
+    await page.click("button[type=submit]")
+    assert "Nomor WhatsApp tidak valid" in await page.inner_text("#whatsapp-error")
+    assert await page.get_attribute("#whatsapp", "aria-invalid") == "true"
+    await tab.axe("sign-up errors")
+    await page.fill("#whatsapp", "0812-3456-7000")
+    await page.click("button[type=submit]")
+    await page.wait_for_selector("h1:has-text('Verifikasi nomor WhatsApp')")
+    user = site.store.find_user(email="sinta@web.test")
+    assert user is not None and user.whatsapp_pending == "6281234567000"
+    assert user.whatsapp is None   # not proven yet
+    await tab.axe("verify page")

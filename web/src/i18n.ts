@@ -80,6 +80,14 @@ const id = {
     doctors: "Dokter", deactivate: "Nonaktifkan", activate: "Aktifkan", inbox: "Kotak masuk handoff",
   },
   chat: { whatsapp: "Chat lewat WhatsApp", text: "Halo, saya mau buat janji dokter." },
+  apiError: {
+    cutoff_passed: "Booking ini tidak bisa diubah lagi: perubahan ditutup {{hours}} jam sebelum janji.",
+    too_many_bookings: "Anda sudah punya terlalu banyak booking yang akan datang. Batalkan salah satu dulu.",
+    patient_overlap: "Anda sudah punya booking lain di jam yang sama.",
+    slot_unavailable: "Jadwal itu tidak tersedia lagi. Pilih jadwal lain.",
+    invalid_transition: "Booking ini sudah tidak bisa diubah.",
+    rate_limited: "Terlalu banyak percobaan. Coba lagi nanti.",
+  },
   error: { generic: "Terjadi kesalahan. Coba lagi.", notFound: "Halaman tidak ditemukan.", offline: "Tidak bisa menghubungi server." },
   loading: "Memuat…",
 };
@@ -164,6 +172,14 @@ const en: Dict = {
     doctors: "Doctors", deactivate: "Deactivate", activate: "Activate", inbox: "Handoff inbox",
   },
   chat: { whatsapp: "Chat on WhatsApp", text: "Hello, I would like to book a doctor." },
+  apiError: {
+    cutoff_passed: "This booking can no longer be changed: changes close {{hours}} hours before the appointment.",
+    too_many_bookings: "You already have too many upcoming bookings. Cancel one first.",
+    patient_overlap: "You already have another booking at that time.",
+    slot_unavailable: "That time is no longer available. Choose another.",
+    invalid_transition: "This booking can no longer be changed.",
+    rate_limited: "Too many attempts. Try again later.",
+  },
   error: { generic: "Something went wrong. Try again.", notFound: "Page not found.", offline: "Cannot reach the server." },
   loading: "Loading…",
 };

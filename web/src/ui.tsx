@@ -4,6 +4,7 @@ import type { ReactNode } from "react";
 import { useQuery } from "@tanstack/react-query";
 import { useTranslation } from "react-i18next";
 import { api, ApiError } from "./api";
+import i18n from "./i18n";
 import type { Alternative, Catalog, Doctor } from "./api";
 import { formatDateTime } from "./time";
 import type { Lang } from "./time";
@@ -56,8 +57,17 @@ export function Loading() {
   return <p className="muted" role="status">{t("loading")}</p>;
 }
 
-export function errorText(error: unknown, t: (k: string) => string): string {
-  if (error instanceof ApiError) return error.message || t("error.generic");
+/** The API's refusals in the patient's language; its own words when there is no translation
+ * (they are plain English sentences, e.g. the cut-off rule). */
+export function errorText(error: unknown, t: (k: string, o?: Record<string, unknown>) => string): string {
+  if (error instanceof ApiError) {
+    const key = `apiError.${error.error}`;
+    const minutes = Number(error.details.cutoff_minutes);
+    if (i18n.exists(key) && (error.error !== "cutoff_passed" || minutes > 0)) {
+      return t(key, { hours: Math.round(minutes / 60) });
+    }
+    return error.message || t("error.generic");
+  }
   if (error instanceof TypeError) return t("error.offline");
   return t("error.generic");
 }

@@ -164,6 +164,8 @@ class DoctorsQuery(PageQuery):
     q: Annotated[str, StringConstraints(min_length=1, max_length=60)] | None = Field(
         None, description="Part of the doctor's name.")
     available_on: Date | None = Field(None, description="Only doctors with a free slot that day.")
+    include_inactive: bool = Field(False, description="Admins only: deactivated doctors too "
+                                                      "(never cached).")
 
     _specialty = field_validator("specialty")(_specialty_code)
     _city = field_validator("city")(_city_name)

@@ -82,3 +82,21 @@ async def test_booking_ics_for_its_owner(api: Api) -> None:
     other = await api.client.get(path, headers=api.headers(api.seed.patient2))
     assert other.status == 404
     assert (await api.client.get(path)).status == 401
+
+
+async def test_admins_list_deactivated_doctors_too(api: Api) -> None:
+    admin = api.headers(api.seed.admin)
+    resp = await api.client.patch("/doctors/doc-test-2", json={"active": False}, headers=admin)
+    assert resp.status == 200
+    public = await (await api.client.get("/doctors")).json()
+    assert [d["id"] for d in public["items"]] == ["doc-test-1"]
+    resp = await api.client.get("/doctors", params={"include_inactive": "true"}, headers=admin)
+    assert resp.status == 200 and resp.headers["Cache-Control"] == "no-store"
+    listed = {d["id"]: d["active"] for d in (await resp.json())["items"]}
+    assert listed == {"doc-test-1": True, "doc-test-2": False}
+    anonymous = await api.client.get("/doctors", params={"include_inactive": "true"})
+    assert anonymous.status == 401
+    for user in (api.seed.patient, api.seed.doctor_user):
+        resp = await api.client.get("/doctors", params={"include_inactive": "true"},
+                                    headers=api.headers(user))
+        assert resp.status == 403

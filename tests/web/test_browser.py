@@ -211,3 +211,29 @@ async def test_sign_up_checks_the_form_then_asks_to_verify_whatsapp(tab: Tab,
     assert user is not None and user.whatsapp_pending == "6281234567000"
     assert user.whatsapp is None   # not proven yet
     await tab.axe("verify page")
+
+
+async def test_staff_manage_doctors(tab: Tab, site: Site) -> None:
+    page = tab.page
+    await tab.sign_in("admin@web.test")
+    await tab.goto("/staff/doctors")
+    await page.wait_for_selector("[data-testid=managed-doctor]")
+    await tab.axe("doctor management")
+    await page.click("[data-testid=doctor-add]")
+    await page.fill("#new-name", "dr. Dewi Anggraini, Sp.A")
+    await page.select_option("#new-specialty", "pediatrics")
+    await page.fill("#new-clinic", "Klinik Cikini")
+    await page.fill("#new-fee", "200000")
+    await tab.axe("new doctor form")
+    await page.click("[data-testid=doctor-save]")
+    card = page.locator("[data-testid=managed-doctor]", has_text="dr. Dewi Anggraini")
+    await card.wait_for()
+    [created] = [d for d in site.store.find_doctors(city="Jakarta")[0]
+                 if d.name == "dr. Dewi Anggraini, Sp.A"]
+    assert created.specialty == "pediatrics" and created.fee == 200_000 and created.weekly
+    # deactivate: gone from the patients' search, still listed here as inactive
+    await card.locator("[data-testid=doctor-toggle]").click()
+    await page.wait_for_selector("[data-testid=managed-doctor][data-active=false]")
+    assert site.store.get_doctor(created.id).active is False
+    await tab.axe("doctor management after deactivating")
+    assert tab.errors == []

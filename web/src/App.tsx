@@ -14,6 +14,7 @@ import { LoginPage, SignUpPage, VerifyPage } from "./pages/Account";
 const AgendaPage = lazy(() => import("./pages/Agenda"));
 const SchedulePage = lazy(() => import("./pages/Schedule"));
 const StaffPage = lazy(() => import("./pages/Staff"));
+const DoctorsPage = lazy(() => import("./pages/Doctors"));
 
 function Header() {
   const { t, i18n } = useTranslation();
@@ -31,6 +32,7 @@ function Header() {
           {me?.role === "doctor" && <li><Link href="/doctor">{t("nav.agenda")}</Link></li>}
           {me?.role === "doctor" && <li><Link href="/doctor/schedule">{t("nav.schedule")}</Link></li>}
           {me?.role === "admin" && <li><Link href="/staff">{t("nav.staff")}</Link></li>}
+          {me?.role === "admin" && <li><Link href="/staff/doctors">{t("staff.doctors")}</Link></li>}
           {me?.role === "admin" && <li><a href="/dashboard">{t("nav.dashboard")}</a></li>}
           {!me && <li><Link href="/login">{t("nav.login")}</Link></li>}
           {me && (
@@ -85,6 +87,10 @@ export function App() {
             <Route path="/doctor"><Only role="doctor"><AgendaPage /></Only></Route>
             <Route path="/doctor/schedule"><Only role="doctor"><SchedulePage /></Only></Route>
             <Route path="/staff"><Only role="admin"><StaffPage /></Only></Route>
+            <Route path="/staff/doctors"><Only role="admin"><DoctorsPage /></Only></Route>
+            <Route path="/staff/doctors/:id/schedule">
+              {(params) => <Only role="admin"><SchedulePage doctorId={params.id} /></Only>}
+            </Route>
             <Route component={NotFound} />
           </Switch>
         </Suspense>

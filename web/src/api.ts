@@ -85,12 +85,15 @@ async function send(path: string, opts: RequestOptions): Promise<Response> {
   const headers: Record<string, string> = { Accept: "application/json", ...opts.headers };
   const access = tokens.access();
   if (access) headers.Authorization = "Bearer " + access;
-  if (opts.body !== undefined) headers["Content-Type"] = "application/json";
-  return fetch(path, {
-    method: opts.method ?? "GET",
-    headers,
-    body: opts.body === undefined ? undefined : JSON.stringify(opts.body),
-  });
+  let body: BodyInit | undefined;
+  if (opts.body instanceof Blob) {
+    body = opts.body; // an upload (a doctor's photo): the bytes as they are
+    headers["Content-Type"] = opts.body.type || "application/octet-stream";
+  } else if (opts.body !== undefined) {
+    body = JSON.stringify(opts.body);
+    headers["Content-Type"] = "application/json";
+  }
+  return fetch(path, { method: opts.method ?? "GET", headers, body });
 }
 
 export async function api<T>(path: string, opts: RequestOptions = {}): Promise<T> {

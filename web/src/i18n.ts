@@ -77,7 +77,8 @@ const id = {
   weekday: ["Senin", "Selasa", "Rabu", "Kamis", "Jumat", "Sabtu", "Minggu"],
   staff: {
     title: "Booking hari ini per dokter", city: "Kota", date: "Tanggal", none: "Tidak ada booking.",
-    doctors: "Dokter", deactivate: "Nonaktifkan", activate: "Aktifkan", inbox: "Kotak masuk handoff",
+    doctors: "Kelola dokter", deactivate: "Nonaktifkan", activate: "Aktifkan", inbox: "Kotak masuk handoff",
+    save: "Simpan", edit: "Ubah", photo: "Unggah foto", add: "Tambah dokter", inactive: "Nonaktif",
   },
   chat: { whatsapp: "Chat lewat WhatsApp", text: "Halo, saya mau buat janji dokter." },
   apiError: {
@@ -169,7 +170,8 @@ const en: Dict = {
   weekday: ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"],
   staff: {
     title: "Today's bookings per doctor", city: "City", date: "Date", none: "No bookings.",
-    doctors: "Doctors", deactivate: "Deactivate", activate: "Activate", inbox: "Handoff inbox",
+    doctors: "Manage doctors", deactivate: "Deactivate", activate: "Activate", inbox: "Handoff inbox",
+    save: "Save", edit: "Edit", photo: "Upload photo", add: "Add a doctor", inactive: "Inactive",
   },
   chat: { whatsapp: "Chat on WhatsApp", text: "Hello, I would like to book a doctor." },
   apiError: {

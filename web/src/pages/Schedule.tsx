@@ -4,8 +4,8 @@ import { useTranslation } from "react-i18next";
 import { api, ApiError } from "../api";
 import type { Schedule } from "../api";
 import { useSession } from "../auth";
-import { ErrorNote, Loading, PageTitle, useLang } from "../ui";
-import { formatDateTime } from "../time";
+import { ErrorNote, Loading, PageTitle, useDoctor, useLang } from "../ui";
+import { formatDate, formatDateTime } from "../time";
 import { validateRange } from "../validate";
 
 interface Stranded { id: string; ref: string; start: string }
@@ -13,13 +13,15 @@ interface Saved { affected_bookings: string[]; notified: number }
 
 const hhmm = (t: string) => t.slice(0, 5);
 
-export default function SchedulePage() {
+/** A doctor's own schedule, or (admins) the doctor given. */
+export default function SchedulePage({ doctorId: given }: { doctorId?: string }) {
   const { t } = useTranslation();
   const lang = useLang();
   const { me } = useSession();
-  const doctorId = me?.doctor_id ?? "";
+  const doctorId = given ?? me?.doctor_id ?? "";
   const client = useQueryClient();
   const weekdays = t("weekday", { returnObjects: true }) as string[];
+  const doctor = useDoctor(doctorId || undefined);
   const loaded = useQuery({
     queryKey: ["schedule", doctorId],
     queryFn: () => api<Schedule>(`/doctors/${doctorId}/schedule`),
@@ -59,7 +61,7 @@ export default function SchedulePage() {
   const update = (patch: Partial<Schedule>) => { setPlan({ ...plan, ...patch }); save.reset(); setStranded(null); };
   return (
     <>
-      <PageTitle>{t("schedule.title")}</PageTitle>
+      <PageTitle>{t("schedule.title")}{doctor.data ? ` · ${doctor.data.name}` : ""}</PageTitle>
       <form onSubmit={(e) => { e.preventDefault(); if (!rangeErrors.length) save.mutate(false); }} noValidate>
         <fieldset className="card">
           <legend>{t("schedule.weekly")}</legend>
@@ -129,7 +131,7 @@ export default function SchedulePage() {
           <legend>{t("schedule.daysOff")}</legend>
           <ul className="plain">
             {plan.days_off.map((d) => (
-              <li key={d}>{d} <button type="button" className="link" aria-label={`${t("schedule.remove")} ${d}`}
+              <li key={d}>{formatDate(d + "T12:00:00Z", "UTC", lang)} <button type="button" className="link" aria-label={`${t("schedule.remove")} ${d}`}
                 onClick={() => update({ days_off: plan.days_off.filter((x) => x !== d) })}>{t("schedule.remove")}</button></li>
             ))}
           </ul>

@@ -70,7 +70,7 @@ async def main(base: str) -> None:
         ctx = await browser.new_context(viewport=PHONE)
         page = await ctx.new_page()
         await sign_in(page, base, "doctor@demo.klinik.id")
-        await page.wait_for_selector("text=Agenda")
+        await page.wait_for_selector("h1:has-text('Agenda')")
         await shot(page, "08-doctor-agenda")
         await page.goto(f"{base}/app/doctor/schedule")
         await page.wait_for_selector("[data-testid=weekly-row]")
@@ -82,6 +82,9 @@ async def main(base: str) -> None:
         await sign_in(page, base, "admin@demo.klinik.id")
         await page.wait_for_selector("[data-testid=staff-doctor]")
         await shot(page, "10-staff-day")
+        await page.goto(f"{base}/app/staff/doctors")
+        await page.wait_for_selector("[data-testid=managed-doctor]")
+        await shot(page, "11-staff-doctors")
         await browser.close()
 
 

@@ -133,7 +133,7 @@ async def test_doctor_sees_stranded_bookings_before_saving(tab: Tab, site: Site)
     day = datetime.fromisoformat(start).date().isoformat()   # the clinic's local date
 
     await tab.sign_in("ayu@web.test")
-    await page.wait_for_selector("text=Agenda")
+    await page.wait_for_selector("h1:has-text('Agenda')")
     await tab.axe("doctor agenda")
     await tab.goto("/doctor/schedule")
     await page.wait_for_selector("[data-testid=weekly-row]")

@@ -237,3 +237,25 @@ async def test_staff_manage_doctors(tab: Tab, site: Site) -> None:
     assert site.store.get_doctor(created.id).active is False
     await tab.axe("doctor management after deactivating")
     assert tab.errors == []
+
+
+async def test_an_expired_access_token_is_renewed_once(tab: Tab, site: Site) -> None:
+    """A 401 on an API call renews the pair with the single-use refresh token and retries;
+    a refused renewal signs the page out."""
+    page = tab.page
+    await tab.sign_in("rina@web.test")
+    before = await page.evaluate("() => sessionStorage.getItem('klinik.web.refresh')")
+    await page.evaluate("() => sessionStorage.setItem('klinik.web.access', 'expired.token.x')")
+    await tab.goto("/bookings")   # a fresh page: /auth/me and /bookings both get a 401 first
+    await page.wait_for_selector("[data-testid=my-bookings]")
+    after = await page.evaluate("() => [sessionStorage.getItem('klinik.web.access'), "
+                                "sessionStorage.getItem('klinik.web.refresh')]")
+    assert after[0] != "expired.token.x" and after[1] != before
+    # the old refresh token is spent: using it again revokes the session
+    assert "401" in " ".join(tab.errors)
+    tab.errors.clear()
+    await page.evaluate("""t => { sessionStorage.setItem('klinik.web.access', 'expired.token.x');
+                                  sessionStorage.setItem('klinik.web.refresh', t); }""", before)
+    await tab.goto("/bookings")
+    await page.wait_for_selector("[data-testid=login-submit]")   # sent to sign in
+    assert await page.evaluate("() => sessionStorage.getItem('klinik.web.access')") is None

@@ -96,9 +96,12 @@ async function send(path: string, opts: RequestOptions): Promise<Response> {
   return fetch(path, { method: opts.method ?? "GET", headers, body });
 }
 
+// A 401 from these is the answer itself (wrong password, spent token), not an expired access.
+const NO_RENEWAL = new Set(["/auth/login", "/auth/refresh", "/auth/logout", "/auth/register"]);
+
 export async function api<T>(path: string, opts: RequestOptions = {}): Promise<T> {
   let resp = await send(path, opts);
-  if (resp.status === 401 && tokens.refresh() && !path.startsWith("/auth/")) {
+  if (resp.status === 401 && tokens.refresh() && !NO_RENEWAL.has(path)) {
     if (await renew()) resp = await send(path, opts);
   }
   if (!resp.ok) {

@@ -24,6 +24,7 @@ const id = {
     chooseDay: "Pilih hari", noSlotsDay: "Tidak ada jadwal kosong di hari ini.",
     holding: "Menahan jadwal…", rescheduling: "Pilih jadwal baru untuk booking {{ref}}.",
     loginToBook: "Masuk dulu untuk membuat janji.",
+    free_one: "{{count}} kosong", free_other: "{{count}} kosong",
   },
   confirm: {
     title: "Periksa lalu konfirmasi", doctor: "Dokter", clinic: "Klinik", when: "Waktu",
@@ -117,6 +118,7 @@ const en: Dict = {
     chooseDay: "Choose a day", noSlotsDay: "No free slot on this day.",
     holding: "Holding the slot…", rescheduling: "Choose a new time for booking {{ref}}.",
     loginToBook: "Sign in first to book.",
+    free_one: "{{count}} free", free_other: "{{count}} free",
   },
   confirm: {
     title: "Check, then confirm", doctor: "Doctor", clinic: "Clinic", when: "When",

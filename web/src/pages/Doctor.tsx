@@ -68,7 +68,7 @@ export function DoctorPage() {
             <button key={k} type="button" className="day" aria-pressed={k === chosen}
               data-testid="day-button" onClick={() => setDay(k)}>
               {formatDayShort(k, lang)}
-              <span className="count">{byDay.get(k)?.length ?? 0}</span>
+              <span className="count">{t("doctor.free", { count: byDay.get(k)?.length ?? 0 })}</span>
             </button>
           ))}
         </div>

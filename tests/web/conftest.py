@@ -88,14 +88,14 @@ def seed(store: MongoStore) -> dict[str, User]:
 
 
 @pytest.fixture
-async def site(aiohttp_server: Any, sync_store: MongoStore,
-               redis_namespace: str) -> AsyncIterator[Site]:
+async def site(aiohttp_server: Any, sync_store: MongoStore, redis_namespace: str,
+               tmp_path: Path) -> AsyncIterator[Site]:
     assert shutil.which(CHROMIUM), "apt-get install -y chromium"
     assert (WEB_DIST / "index.html").is_file(), "build the web app: make install"
     assert AXE_JS.is_file(), "npm ci --prefix web"
     settings = Settings(roles="api", redis_url=REDIS_TEST_URL, redis_namespace=redis_namespace,
                         load_demo_data=False, mongodb_url="mongomock://", jwt_secret=JWT_SECRET,
-                        doctors_cache_seconds=0)
+                        doctors_cache_seconds=0, photo_dir=str(tmp_path / "photos"))
     srv = await aiohttp_server(create_app(settings, store=sync_store))
     users = seed(sync_store)   # after start-up (its indexes), like the API tests
     yield Site(srv, sync_store, settings, users)

@@ -6,8 +6,10 @@ schedule change lists the stranded bookings; staff see the day; axe-core on ever
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 
 import pytest
+from PIL import Image
 
 from booking.models import Booking, slot_key
 from tests.web.conftest import Site, Tab
@@ -213,7 +215,7 @@ async def test_sign_up_checks_the_form_then_asks_to_verify_whatsapp(tab: Tab,
     await tab.axe("verify page")
 
 
-async def test_staff_manage_doctors(tab: Tab, site: Site) -> None:
+async def test_staff_manage_doctors(tab: Tab, site: Site, tmp_path: Path) -> None:
     page = tab.page
     await tab.sign_in("admin@web.test")
     await tab.goto("/staff/doctors")
@@ -236,6 +238,14 @@ async def test_staff_manage_doctors(tab: Tab, site: Site) -> None:
     await page.wait_for_selector("[data-testid=managed-doctor][data-active=false]")
     assert site.store.get_doctor(created.id).active is False
     await tab.axe("doctor management after deactivating")
+    # a photo: uploaded as the image bytes, then shown to patients
+    png = tmp_path / "dewi.png"
+    Image.new("RGB", (120, 120), (200, 120, 90)).save(png, format="PNG")
+    await card.locator("input[type=file]").set_input_files(str(png))
+    await card.locator("img").wait_for()
+    photo_url = site.store.get_doctor(created.id).photo_url
+    assert photo_url and await card.locator("img").get_attribute("src") == photo_url
+    assert await card.locator("img").evaluate("img => img.naturalWidth") > 0
     assert tab.errors == []
 
 

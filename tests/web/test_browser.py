@@ -269,3 +269,30 @@ async def test_an_expired_access_token_is_renewed_once(tab: Tab, site: Site) -> 
     await tab.goto("/bookings")
     await page.wait_for_selector("[data-testid=login-submit]")   # sent to sign in
     assert await page.evaluate("() => sessionStorage.getItem('klinik.web.access')") is None
+
+
+async def test_search_by_date_and_part_of_day(tab: Tab, site: Site) -> None:
+    """Synonyms and aliases as the bot knows them; a date; the afternoon only (15-18 local)."""
+    page = tab.page
+    day = date.today() + timedelta(days=1)
+    while day.weekday() >= 5:   # the test doctors work Monday to Friday
+        day += timedelta(days=1)
+    await tab.goto("/")
+    await page.fill("[data-testid=search-specialty]", "spesialis anak")
+    await page.fill("[data-testid=search-city]", "jkt")
+    await page.fill("[data-testid=search-date]", day.isoformat())
+    await page.select_option("[data-testid=search-part]", "sore")
+    await page.click("[data-testid=search-submit]")
+    await page.wait_for_selector("[data-testid=slot-button]")
+    labels = await page.locator("[data-testid=slot-button]").all_inner_texts()
+    assert labels and all(label.endswith(("15:00 WIB", "15:30 WIB")) for label in labels), labels
+    assert f"{day.day} " in labels[0]   # the day asked for comes first
+    # not signed in: choosing a slot asks to sign in first, then comes back
+    await page.locator("[data-testid=slot-button]").first.click()
+    await page.wait_for_selector("[data-testid=login-email]")
+    assert "next=" in page.url
+    await page.fill("[data-testid=login-email]", "rina@web.test")
+    await page.fill("[data-testid=login-password]", "rahasia-web-123")
+    await page.click("[data-testid=login-submit]")
+    await page.wait_for_selector("[data-testid=slot-button]")
+    assert "part=sore" in page.url

@@ -1,5 +1,5 @@
 import { lazy, Suspense } from "react";
-import { Link, Redirect, Route, Switch, useLocation } from "wouter";
+import { Link, Redirect, Route, Switch, useLocation, useSearch } from "wouter";
 import { useTranslation } from "react-i18next";
 import { useSession } from "./auth";
 import { Loading, PageTitle, WhatsAppLink } from "./ui";
@@ -64,8 +64,11 @@ function NotFound() {
 function Only({ role, children }: { role: string; children: React.ReactNode }) {
   const { me, loading } = useSession();
   const [location] = useLocation();
+  const search = useSearch();
   if (loading) return <Loading />;
-  if (!me || me.role !== role) return <Redirect to={`/login?next=${encodeURIComponent(location)}`} />;
+  if (!me || me.role !== role) {
+    return <Redirect to={`/login?next=${encodeURIComponent(location + (search ? `?${search}` : ""))}`} />;
+  }
   return <>{children}</>;
 }
 

@@ -18,7 +18,8 @@ interface HoldOut {
 export function useHold(doctor: Doctor | undefined) {
   const { me } = useSession();
   const [location, navigate] = useLocation();
-  const reschedule = new URLSearchParams(useSearch()).get("reschedule");
+  const search = useSearch();
+  const reschedule = new URLSearchParams(search).get("reschedule");
   const [alternatives, setAlternatives] = useState<Alternative[] | null>(null);
   const mutation = useMutation({
     mutationFn: async ({ doctorId, start }: { doctorId: string; start: string }) =>
@@ -35,7 +36,8 @@ export function useHold(doctor: Doctor | undefined) {
   });
   const hold = (start: string, doctorId = doctor?.id ?? "") => {
     if (!me || me.role !== "patient") {
-      navigate(`/login?next=${encodeURIComponent(location)}`);
+      // back to this very page (with its search) after signing in
+      navigate(`/login?next=${encodeURIComponent(location + (search ? `?${search}` : ""))}`);
       return;
     }
     mutation.mutate({ doctorId, start });

@@ -13,7 +13,8 @@ export default function StaffPage() {
   const catalog = useCatalog();
   const [city, setCity] = useState("Jakarta");
   const zone = catalog.data?.cities.find((c) => c.name === city)?.timezone ?? "Asia/Jakarta";
-  const [date, setDate] = useState<string>(() => todayKey("Asia/Jakarta"));
+  const [picked, setDate] = useState<string | null>(null);
+  const date = picked ?? todayKey(zone);   // today in the city's own zone
   const doctors = useQuery({
     queryKey: ["doctors", "staff", city],
     queryFn: () => api<Page<Doctor>>(`/doctors?city=${encodeURIComponent(city)}&page_size=100`),

@@ -22,7 +22,7 @@ bench bench-analytics: NEEDS += redis
 help: ## list targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
 
-install: $(VENV)/.stamp $(RASA_VENV)/.stamp dashboard/node_modules/.stamp ## create or update both environments (no-op when current)
+install: $(VENV)/.stamp $(RASA_VENV)/.stamp dashboard/node_modules/.stamp web/dist/index.html ## create or update both environments and build the web app (no-op when current)
 
 prereqs: ## check what the command needs (as root on Debian/Ubuntu: install it)
 	@scripts/prereqs.sh ensure $(NEEDS)
@@ -35,6 +35,17 @@ doctor: ## what is present and missing: interpreters, Node, Redis, Chromium, dis
 dashboard/node_modules/.stamp: dashboard/package.json dashboard/package-lock.json | prereqs
 	npm ci --prefix dashboard --no-audit --no-fund --loglevel=error
 	@touch $@
+
+# The web app (web/, React + Vite): npm ci when the lock file changes, a build when any source
+# does; the app serves web/dist at /app/.
+WEB_SOURCES := $(shell find web/src -type f 2>/dev/null) web/index.html web/vite.config.ts web/tsconfig.json
+
+web/node_modules/.stamp: web/package.json web/package-lock.json | prereqs
+	npm ci --prefix web --no-audit --no-fund --loglevel=error
+	@touch $@
+
+web/dist/index.html: web/node_modules/.stamp $(WEB_SOURCES)
+	npm run --prefix web --silent build -- --logLevel warn
 
 $(VENV)/.stamp: pyproject.toml | prereqs
 	@test -n "$(PY311)" || { echo "Python 3.11 not found"; exit 1; }

@@ -1,4 +1,5 @@
-"""iCalendar feed of a doctor's bookings (pure: no I/O). Patient names minimal: first name."""
+"""iCalendar: a doctor's feed and one booking for the patient's calendar (pure: no I/O).
+Patient names minimal in the doctor's feed: first name."""
 
 from __future__ import annotations
 
@@ -38,5 +39,26 @@ def build_feed(doctor: Doctor, bookings: Iterable[Booking], patient_names: Mappi
         event.add("status", "CONFIRMED" if booking.status == BookingStatus.confirmed
                   else "CANCELLED")
         cal.add_component(event)
+    data: bytes = cal.to_ical()
+    return data
+
+
+def build_booking_ics(doctor: Doctor, booking: Booking, *, now: datetime) -> bytes:
+    """The patient's own appointment, to add to their calendar."""
+    cal = Calendar()
+    cal.add("prodid", "-//Klinik WA//Booking//ID")
+    cal.add("version", "2.0")
+    cal.add("method", "PUBLISH")
+    event = Event()
+    event.add("uid", f"{booking.id}@{UID_DOMAIN}")
+    event.add("dtstamp", now)
+    event.add("dtstart", booking.start)
+    event.add("dtend", booking.end)
+    event.add("summary", f"{doctor.name} - {doctor.clinic}")
+    event.add("location", ", ".join(p for p in (doctor.clinic, doctor.address) if p))
+    event.add("description", f"Kode booking / booking code: {booking.ref}")
+    event.add("status", "CONFIRMED" if booking.status == BookingStatus.confirmed
+              else "CANCELLED")
+    cal.add_component(event)
     data: bytes = cal.to_ical()
     return data

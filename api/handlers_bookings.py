@@ -1,4 +1,5 @@
-"""Booking handlers: book (idempotent), list, read, cancel, reschedule, no-show."""
+"""Booking handlers: hold, book (idempotent), list, read, calendar file, cancel, reschedule,
+no-show."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from zoneinfo import ZoneInfo
 from aiohttp import web
 
 from api import schemas as s
+from api.calendar import build_booking_ics
 from api.present import booking_out, slot_taken_out
 from app.http.auth import Principal, principal_of, requires
 from app.http.errors import ApiError, forbidden
@@ -17,7 +19,7 @@ from app.keys import SERVICE, STORE
 from app.metrics import BOOKINGS
 from booking.errors import Conflict
 from booking.models import Booking, BookingSource, Role
-from booking.service import Booked, BookResult
+from booking.service import Booked, BookResult, SlotTaken
 
 TAGS = ("bookings",)
 IDEMPOTENCY_HEADER = "Idempotency-Key"
@@ -59,6 +61,35 @@ async def _result(request: web.Request, result: BookResult, source: str,
                      headers=headers)
     BOOKINGS.labels("taken", source).inc()
     return reply(slot_taken_out(result), status=409)
+
+
+@requires("patient")
+@endpoint("Hold a slot for a few minutes while the patient confirms (others do not see it)",
+          tags=TAGS, body=s.HoldIn,
+          responses={201: s.HoldOut, 404: s.ErrorOut, 409: BOOKING_409})
+async def hold_slot(request: web.Request) -> web.Response:
+    principal = principal_of(request)
+    body = body_of(request, s.HoldIn)
+    service = request.config_dict[SERVICE]
+    result = await service.hold(principal.user_id, body.doctor_id, body.start)
+    if isinstance(result, SlotTaken):
+        return reply(slot_taken_out(result), status=409)
+    doctor = await service.doctor(body.doctor_id)
+    tz = doctor.tz
+    return reply(s.HoldOut(doctor_id=doctor.id, start=result.start.astimezone(tz),
+                           end=(result.start + timedelta(minutes=doctor.slot_minutes)
+                                ).astimezone(tz),
+                           expires_at=result.expires_at.astimezone(tz)), status=201)
+
+
+@requires("patient")
+@endpoint("Release the patient's hold on a slot (no-op when there is none)", tags=TAGS,
+          body=s.HoldIn, responses={204: None, 422: s.ErrorOut})
+async def release_hold(request: web.Request) -> web.Response:
+    body = body_of(request, s.HoldIn)
+    await request.config_dict[SERVICE].release_hold(principal_of(request).user_id,
+                                                    body.doctor_id, body.start)
+    return web.Response(status=204)
 
 
 @requires("patient", "admin")
@@ -133,6 +164,20 @@ async def get_booking(request: web.Request) -> web.Response:
     booking = await request.config_dict[SERVICE].get_booking(
         request.match_info["booking_id"], principal_of(request).actor)
     return await _one(request, booking)
+
+
+@requires("patient", "doctor", "admin")
+@endpoint("One booking as an iCalendar file (add to calendar)", tags=TAGS,
+          responses={200: "text/calendar", 404: s.ErrorOut})
+async def booking_calendar(request: web.Request) -> web.Response:
+    service = request.config_dict[SERVICE]
+    booking = await service.get_booking(request.match_info["booking_id"],
+                                        principal_of(request).actor)
+    doctor = await service.doctor(booking.doctor_id)
+    body = build_booking_ics(doctor, booking, now=service.clock())
+    return web.Response(body=body, content_type="text/calendar", charset="utf-8",
+                        headers={"Cache-Control": "no-store", "Content-Disposition":
+                                 f'attachment; filename="{booking.ref}.ics"'})
 
 
 @requires("patient", "doctor", "admin")

@@ -14,10 +14,11 @@ from aiohttp import web
 from api import schemas as s
 from api.calendar import build_feed
 from api.present import doctor_out, schedule_out, slot_out
-from app.http.auth import Principal, principal_of, requires
+from app.http.auth import Principal, authenticate, principal_of, requires
 from app.http.errors import forbidden, not_found
 from app.http.spec import body_of, endpoint, query_of, reply
 from app.keys import COORDINATOR, SERVICE, SETTINGS, STORE
+from booking.catalog import CITIES, SPECIALTIES
 from booking.errors import Conflict, NotFound
 from booking.models import Booking, BookingStatus, Doctor, Role, Schedule
 from booking.service import DOCTOR_CACHE_NS
@@ -42,11 +43,26 @@ async def invalidate_doctors(request: web.Request) -> None:
     await request.config_dict[COORDINATOR].cache_bump(DOCTOR_CACHE_NS)
 
 
+# ---- catalogue ------------------------------------------------------------------------
+@endpoint("Specialties and cities with the synonyms the bot knows", tags=TAGS,
+          responses={200: s.CatalogOut}, public=True)
+async def catalog(request: web.Request) -> web.Response:
+    return reply(s.CatalogOut(
+        specialties=[s.SpecialtyOut(code=x.code, name_id=x.name_id, name_en=x.name_en,
+                                    synonyms=list(x.synonyms)) for x in SPECIALTIES],
+        cities=[s.CityOut(name=c.name, timezone=c.timezone, aliases=list(c.aliases))
+                for c in CITIES]), headers={"Cache-Control": "public, max-age=3600"})
+
+
 # ---- directory ------------------------------------------------------------------------
 @endpoint("Search doctors", tags=TAGS, query=s.DoctorsQuery,
-          responses={200: s.DoctorsPage}, public=True)
+          responses={200: s.DoctorsPage, 401: s.ErrorOut, 403: s.ErrorOut}, public=True)
 async def list_doctors(request: web.Request) -> web.Response:
     query = query_of(request, s.DoctorsQuery)
+    if query.include_inactive:   # staff's doctor management: admins only, never cached
+        if (await authenticate(request)).role != Role.admin:
+            raise forbidden("only admins list deactivated doctors")
+        return reply(await _doctors_page(request, query), headers={"Cache-Control": "no-store"})
     settings = request.config_dict[SETTINGS]
     coord = request.config_dict[COORDINATOR]
     ttl = settings.doctors_cache_seconds
@@ -71,10 +87,11 @@ async def _doctors_page(request: web.Request, query: s.DoctorsQuery) -> s.Doctor
     skip = (query.page - 1) * query.page_size
     if query.available_on is None:
         doctors, total = await store.doctors.find(specialty=query.specialty, city=query.city,
-                                                  q=query.q, skip=skip, limit=query.page_size)
+                                                  q=query.q, skip=skip, limit=query.page_size,
+                                                  active_only=not query.include_inactive)
     else:
         everyone, _ = await store.doctors.find(specialty=query.specialty, city=query.city,
-                                               q=query.q)
+                                               q=query.q, active_only=not query.include_inactive)
         free = await _free_on(request, everyone, query.available_on)
         total = len(free)
         doctors = free[skip:skip + query.page_size]

@@ -164,6 +164,8 @@ class DoctorsQuery(PageQuery):
     q: Annotated[str, StringConstraints(min_length=1, max_length=60)] | None = Field(
         None, description="Part of the doctor's name.")
     available_on: Date | None = Field(None, description="Only doctors with a free slot that day.")
+    include_inactive: bool = Field(False, description="Admins only: deactivated doctors too "
+                                                      "(never cached).")
 
     _specialty = field_validator("specialty")(_specialty_code)
     _city = field_validator("city")(_city_name)
@@ -410,6 +412,18 @@ class BookingOut(Out):
     created_at: datetime
 
 
+class HoldIn(In):
+    doctor_id: Id
+    start: AwareDatetime = Field(description="Slot start with its UTC offset.")
+
+
+class HoldOut(Out):
+    doctor_id: str
+    start: datetime
+    end: datetime
+    expires_at: datetime
+
+
 class BookingsQuery(PageQuery):
     status: BookingStatus | None = None
     doctor_id: Id | None = Field(None, description="Admins only.")
@@ -423,6 +437,25 @@ class BookingsPage(Out):
     total: int
     page: int
     page_size: int
+
+
+# ---- catalogue ----------------------------------------------------------------------
+class SpecialtyOut(Out):
+    code: str
+    name_id: str
+    name_en: str
+    synonyms: list[str]
+
+
+class CityOut(Out):
+    name: str
+    timezone: str
+    aliases: list[str]
+
+
+class CatalogOut(Out):
+    specialties: list[SpecialtyOut]
+    cities: list[CityOut]
 
 
 # ---- admin: users -------------------------------------------------------------------

@@ -22,6 +22,15 @@ WORKDIR /src/dashboard
 COPY dashboard/package.json dashboard/package-lock.json ./
 RUN npm ci --no-audit --no-fund --omit=dev
 
+# ---- 2b. the web app (React + TypeScript, built by Vite into web/dist, served at /app/) --
+FROM ${NODE_IMAGE} AS web
+WORKDIR /src/web
+COPY web/package.json web/package-lock.json ./
+RUN npm ci --no-audit --no-fund
+COPY web/index.html web/vite.config.ts web/tsconfig.json ./
+COPY web/src/ src/
+RUN npm run build
+
 # ---- 3. runtime: no compilers, no pip cache, non-root, read-only root filesystem -------
 FROM ${PYTHON_IMAGE}
 ENV PYTHONDONTWRITEBYTECODE=1 \
@@ -53,6 +62,7 @@ COPY sandbox/ sandbox/
 COPY dashboard/index.html dashboard/app.js dashboard/style.css dashboard/
 COPY --from=dashboard /src/dashboard/node_modules/chart.js/dist/chart.umd.js \
      dashboard/node_modules/chart.js/dist/chart.umd.js
+COPY --from=web /src/web/dist/ web/dist/
 COPY domain.yml config.yml ./
 COPY nlu/ nlu/
 # Byte-compile at build time: the root filesystem is read-only at run time.

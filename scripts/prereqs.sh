@@ -144,7 +144,8 @@ doctor() {
   local envs=""
   [ .venv/.stamp -nt pyproject.toml ] && envs+=".venv " || envs+=".venv(stale) "
   [ .venv-rasa/.stamp -nt rasa_env/requirements.txt ] && envs+=".venv-rasa " || envs+=".venv-rasa(stale) "
-  [ -f dashboard/node_modules/.stamp ] && envs+="dashboard/node_modules" || envs+="dashboard/node_modules(missing)"
+  [ -f dashboard/node_modules/.stamp ] && envs+="dashboard/node_modules " || envs+="dashboard/node_modules(missing) "
+  [ -f web/dist/index.html ] && envs+="web/dist" || envs+="web/dist(missing)"
   if [[ $envs == *"("* ]]; then line TODO environments "$envs: make install (make run/test do it)"
   else line ok environments "$envs"; fi
   local model

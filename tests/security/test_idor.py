@@ -26,6 +26,7 @@ EXPECTED: dict[tuple[str, str], dict[str, int]] = {
     ("PUT", "/doctors/{doctor_id}/photo"): {"patient2": 403, "doctor2_user": 403},
     ("DELETE", "/doctors/{doctor_id}/photo"): {"patient2": 403, "doctor2_user": 403},
     ("GET", "/bookings/{booking_id}"): {"patient2": 404, "doctor2_user": 404},
+    ("GET", "/bookings/{booking_id}/calendar.ics"): {"patient2": 404, "doctor2_user": 404},
     ("POST", "/bookings/{booking_id}/cancel"): {"patient2": 404, "doctor2_user": 404},
     ("POST", "/bookings/{booking_id}/reschedule"): {"patient2": 404, "doctor2_user": 404},
     ("POST", "/bookings/{booking_id}/no-show"): {"patient2": 403, "doctor2_user": 404},

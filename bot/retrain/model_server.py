@@ -80,26 +80,28 @@ def _sha_prefix(path: Path) -> str:
 
 
 async def bootstrap(store: Store, base_model: str | None) -> str | None:
-    """Serve the base model when no model was promoted yet (idempotent, race-safe: several
-    app processes may start at once). Returns the served model id."""
+    """Serve the base model when no model was promoted yet, or when the served model is an
+    older base model (the assistant changed; a promoted retrained model is kept). Idempotent
+    and race-safe (several app processes may start at once). Returns the served model id."""
     serving = await store.nlu_models.serving()
-    if serving:
-        return str(serving["model_id"])
+    current = str(serving["model_id"]) if serving else None
     if not base_model:
-        return None
+        return current
     path = Path(base_model)
     if not path.is_file():
-        log.warning("NLU_BASE_MODEL %s is not a file: nothing served until a promotion", path)
-        return None
+        log.warning("NLU_BASE_MODEL %s is not a file: nothing new served", path)
+        return current
     model_id = f"base-{await asyncio.to_thread(_sha_prefix, path)}"
+    if current is not None and (current == model_id or not current.startswith("base-")):
+        return current
     model = await store.nlu_models.get_model(model_id)
     if model is None:
         model = await store.nlu_models.put_model(model_id, path, {
             "created_at": datetime.now(UTC), "job_id": None, "source": path.name,
             "gate": {"passed": True, "reasons": [], "base": True}})
     done = await store.nlu_models.set_serving(
-        model, None, {"action": "bootstrap", "by": "system", "at": datetime.now(UTC),
-                      "gate": {"base": True}})
+        model, current, {"action": "bootstrap", "by": "system", "at": datetime.now(UTC),
+                         "gate": {"base": True}})
     if done is None:
         serving = await store.nlu_models.serving()
         return str(serving["model_id"]) if serving else None

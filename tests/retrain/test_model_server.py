@@ -3,15 +3,22 @@ the base model bootstrap."""
 
 from __future__ import annotations
 
+import hashlib
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
+import aiohttp
 import pytest
 import yaml
 
+from app.internal import bound_port
+from app.main import create_app
+from app.settings import Settings
 from booking.store import Store
 from bot import rasa_endpoints
-from bot.retrain.model_server import bootstrap, etag_of, matches
+from bot.retrain.model_server import PATH, bootstrap, etag_of, matches
+from tests.conftest import REDIS_TEST_URL
 
 
 def test_etag_matching() -> None:
@@ -69,3 +76,33 @@ async def test_bootstrap_serves_the_base_model_and_keeps_a_promoted_one(
     assert await bootstrap(store, str(tmp_path / "missing.tar.gz")) == "nlu-x"
     audit = await store.nlu_models.audit_log()
     assert [a["action"] for a in audit] == ["promote", "bootstrap", "bootstrap"]
+
+
+async def test_model_server_only_on_the_internal_listener_with_its_token(
+        aiohttp_client: Any, sync_store: Any, redis_namespace: str, tmp_path: Path) -> None:
+    """The app as it runs (api role): the base model is stored and served at start, on the
+    internal port only, to a caller with ACTIONS_TOKEN; the public port does not have it."""
+    base = tmp_path / "base.tar.gz"
+    base.write_bytes(b"model bytes " * 100_000)   # > 1 MiB: more than one chunk
+    token = "model-server-token-0123456789abcdef0"
+    settings = Settings(roles="api", actions_port=0, actions_token=token, mongodb_url=
+                        "mongomock://", redis_url=REDIS_TEST_URL, redis_namespace=redis_namespace,
+                        load_demo_data=False, nlu_base_model=str(base))
+    client = await aiohttp_client(create_app(settings, store=sync_store))
+    public = await client.get(PATH, headers={"Authorization": f"Bearer {token}"})
+    assert public.status == 404
+    url = f"http://127.0.0.1:{bound_port(client.server.app)}{PATH}"
+    async with aiohttp.ClientSession() as http:
+        async with http.get(url) as resp:
+            assert resp.status == 401
+        async with http.get(url, headers={"Authorization": "Bearer wrong"}) as resp:
+            assert resp.status == 401
+        ok = {"Authorization": f"Bearer {token}"}
+        async with http.get(url, headers=ok) as resp:
+            assert resp.status == 200
+            assert await resp.read() == base.read_bytes()
+            etag = resp.headers["ETag"]
+            assert etag == etag_of(hashlib.sha256(base.read_bytes()).hexdigest())
+            assert resp.headers["filename"].startswith("base-")
+        async with http.get(url, headers={**ok, "If-None-Match": etag}) as resp:
+            assert resp.status == 304 and await resp.read() == b""

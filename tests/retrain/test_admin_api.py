@@ -299,3 +299,31 @@ async def test_bad_queries_and_bodies(api: Any) -> None:
     assert resp.status == 422
     assert (await api.get("/admin/nlu/jobs/nosuchjob", headers=auth())).status == 404
     assert (await api.get("/admin/nlu/jobs/a%20b", headers=auth())).status == 422
+
+
+def test_cli_job_runs_the_same_job(sync_store: MongoStore, tmp_path: Path, fake_rasa: Path,
+                                   monkeypatch: pytest.MonkeyPatch,
+                                   capsys: pytest.CaptureFixture[str]) -> None:
+    """`python -m bot.retrain job` (a Kubernetes Job in a deployment): same code, same store."""
+    import json
+
+    from bot.retrain import cli
+
+    monkeypatch.setattr(MongoStore, "from_url", classmethod(lambda cls, url: sync_store))
+    monkeypatch.setattr(sync_store, "close", lambda: None)
+    root = write_project(tmp_path / "cli-assistant")
+    sync_store.db["nlu_inbox"].insert_one({
+        "_id": "g1", "norm": "cancel it pls", "text": "cancel it pls", "state": "labelled",
+        "variants": [], "label": {"intent": "cancel", "entities": [],
+                                  "example": "cancel it pls"}})
+    args = ["--project", str(root), "--rasa-bin", str(fake_rasa), "--test-set",
+            "tests/nlu_test_set.yml", "job", "--mongodb-url", "mongodb://127.0.0.1:1/x",
+            "--json"]
+    assert cli.main(args) == 0
+    out = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert out["state"] == "succeeded" and out["gate_passed"] is True
+    model = sync_store.db["nlu_models"].find_one({"_id": out["model_id"]})
+    assert model["examples_added"] == 1 and model["stored"]
+    assert not (root / "nlu" / "zz_inbox_labelled.yml").exists()   # the checkout is untouched
+    with pytest.raises(SystemExit, match="MONGODB_URL"):
+        cli.main([*args[:-3], "--mongodb-url", "mongomock://"])

@@ -167,6 +167,21 @@ def list_models(ms: MongoStore, limit: int = 20) -> list[dict[str, Any]]:
 
 
 @store_call
+def prune_models(ms: MongoStore, keep: int) -> list[str]:
+    """Delete all but the newest `keep` models that are neither served nor in the serving
+    history (rollback targets); returns the ids deleted. Bounds the store's size."""
+    cur = ms.db[SERVING].find_one({"_id": "current"}) or {}
+    protected = {cur.get("model_id"), *(cur.get("history") or [])}
+    ids = [d["_id"] for d in ms.db[MODELS].find({}, {"_id": 1}).sort(
+        [("created_at", DESCENDING), ("_id", DESCENDING)])]
+    doomed = [i for i in ids if i not in protected][max(1, keep):]
+    for model_id in doomed:
+        ms.db[MODELS].delete_one({"_id": model_id})
+        ms.db[CHUNKS].delete_many({"model_id": model_id})
+    return doomed
+
+
+@store_call
 def delete_model(ms: MongoStore, model_id: str) -> None:
     ms.db[MODELS].delete_one({"_id": _id(model_id, "model_id")})
     ms.db[CHUNKS].delete_many({"model_id": model_id})
@@ -232,6 +247,7 @@ class NluModelStore(StoreModule):
     model_chunk = query(model_chunk)
     list_models = query(list_models)
     delete_model = query(delete_model)
+    prune_models = query(prune_models)
     serving = query(serving)
     set_serving = query(set_serving)
     audit_log = query(audit_log)

@@ -66,6 +66,7 @@ class JobConfig:
     heartbeat_s: float = 5.0
     nice: int = 10
     train_timeout_s: float = TRAIN_TIMEOUT_S
+    keep_candidates: int = 5              # unserved models kept besides the served/history
     test_timeout_s: float = TEST_TIMEOUT_S
 
 
@@ -297,6 +298,9 @@ class TrainingJobs:
                 mid, candidate, {"created_at": self.clock(), "job_id": run.job_id,
                                  "examples_added": added, "gate": gate,
                                  "train_seconds": round(train_s, 1)})
+            pruned = await self.store.nlu_models.prune_models(self.config.keep_candidates)
+            if pruned:
+                self._say(run, "== pruned older unserved models: " + ", ".join(pruned))
             self._say(run, f"== stored {mid} ({model['size']} bytes); gate "
                            + ("passed" if verdict.promote else "FAILED: "
                               + "; ".join(verdict.reasons)))

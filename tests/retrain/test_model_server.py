@@ -106,3 +106,22 @@ async def test_model_server_only_on_the_internal_listener_with_its_token(
             assert resp.headers["filename"].startswith("base-")
         async with http.get(url, headers={**ok, "If-None-Match": etag}) as resp:
             assert resp.status == 304 and await resp.read() == b""
+
+
+async def test_prune_keeps_the_served_model_its_history_and_the_newest(
+        store: Store, tmp_path: Path) -> None:
+    path = tmp_path / "m.tar.gz"
+    path.write_bytes(b"m")
+    t0 = datetime(2026, 12, 1, tzinfo=UTC)
+    for i in range(6):
+        await store.nlu_models.put_model(f"m{i}", path, {"created_at": t0.replace(hour=i),
+                                                         "gate": {"passed": True}})
+    at = {"action": "promote", "by": "a", "at": t0}
+    m0, m1 = await store.nlu_models.get_model("m0"), await store.nlu_models.get_model("m1")
+    assert m0 and m1
+    assert await store.nlu_models.set_serving(m0, None, at)
+    assert await store.nlu_models.set_serving(m1, "m0", at)     # m0 is the rollback target
+    assert sorted(await store.nlu_models.prune_models(2)) == ["m2", "m3"]
+    left = sorted(m["_id"] for m in await store.nlu_models.list_models())
+    assert left == ["m0", "m1", "m4", "m5"]
+    assert store.sync.db["nlu_model_chunks"].count_documents({"model_id": "m2"}) == 0

@@ -173,6 +173,22 @@ def labelled(ms: MongoStore) -> list[dict[str, Any]]:
 
 
 @store_call
+def labelled_since(ms: MongoStore, since: datetime | None, limit: int = 50
+                   ) -> tuple[list[dict[str, Any]], int]:
+    """Groups labelled after `since` (None: all), newest first, and how many there are:
+    what a new training job would add to the served model."""
+    flt: dict[str, Any] = {"state": "labelled"}
+    if since is not None:
+        if not isinstance(since, datetime):
+            raise TypeError("since must be a datetime")
+        flt["label.at"] = {"$gt": since}
+    total = ms.db[GROUPS].count_documents(flt)
+    docs = list(ms.db[GROUPS].find(flt, {"text": 1, "label": 1}).sort(
+        [("label.at", DESCENDING)]).limit(limit))
+    return docs, total
+
+
+@store_call
 def counts(ms: MongoStore) -> dict[str, int]:
     out = {s: 0 for s in STATES}
     for row in ms.db[GROUPS].aggregate([{"$group": {"_id": "$state", "n": {"$sum": 1}}}]):
@@ -191,3 +207,4 @@ class NluInboxStore(StoreModule):
     set_label = query(set_label)
     labelled = query(labelled)
     counts = query(counts)
+    labelled_since = query(labelled_since)

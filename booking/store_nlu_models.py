@@ -162,7 +162,7 @@ def model_chunk(ms: MongoStore, model_id: str, n: int) -> bytes:
 
 @store_call
 def list_models(ms: MongoStore, limit: int = 20) -> list[dict[str, Any]]:
-    return list(ms.db[MODELS].find({"stored": True}, {"gate.report": 0}).sort(
+    return list(ms.db[MODELS].find({"stored": True}).sort(
         [("created_at", DESCENDING)]).limit(limit))
 
 

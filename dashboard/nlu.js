@@ -148,6 +148,7 @@
       if (!r.ok) { error.textContent = r.data.message || ("failed (" + r.status + ")"); return; }
       say("Saved: " + (body.ignore ? "ignored" : body.intent) + " — " + g.text);
       loadInbox();
+      loadModels();
     }
     save.addEventListener("click", function () {
       if (!intent.value) { error.textContent = "Choose an intent."; return; }
@@ -264,6 +265,14 @@
         el("td", { text: m.id }), el("td", { text: String(m.created_at || "").slice(0, 16) }),
         el("td", { text: m.gate.passed ? "passed" : "failed" }),
         el("td", { text: fmt(f1.before) + " → " + fmt(f1.after) }), el("td", {}, [action])]));
+    });
+    var since = r.data.since_served || { labels: 0, examples: [] };
+    $("changes").textContent = since.labels + " label(s) since the served model was trained" +
+      (since.labels ? ":" : ".");
+    var changes = $("changes-list");
+    changes.textContent = "";
+    since.examples.slice(0, 10).forEach(function (c) {
+      changes.appendChild(el("li", { text: c.intent + ": " + c.example }));
     });
     var audit = $("audit");
     audit.textContent = "";

@@ -190,9 +190,16 @@ async def get_models(request: web.Request) -> web.Response:
     store = _store(request)
     serving = await store.nlu_models.serving()
     models = await store.nlu_models.list_models()
+    served = next((m for m in models if serving and m["_id"] == serving.get("model_id")), None)
+    since = served.get("labels_at") if served and served.get("job_id") else None
+    changes, changed = await store.nlu_inbox.labelled_since(since)
     return _json({"serving": {k: serving.get(k) for k in ("model_id", "sha256", "at",
                                                           "history")} if serving else None,
                   "models": [_model_view(m, serving) for m in models],
+                  # labels a new job would add to the served model (all when it is the base)
+                  "since_served": {"labels": changed, "examples": [
+                      {"text": c.get("text"), "intent": (c.get("label") or {}).get("intent"),
+                       "example": (c.get("label") or {}).get("example")} for c in changes]},
                   "audit": await store.nlu_models.audit_log()})
 
 

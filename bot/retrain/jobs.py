@@ -253,6 +253,7 @@ class TrainingJobs:
         project = self.config.project
         if not project.test_set.exists():
             raise FileNotFoundError(f"held-out test set not found: {project.test_set}")
+        labels_at = self.clock()   # labels made after this are not in the candidate
         groups = await self.store.nlu_inbox.labelled()
         examples, notes = training_examples(groups, self.knowledge)
         added = sum(len(v) for v in examples.values())
@@ -296,6 +297,7 @@ class TrainingJobs:
             run.phase = "storing"
             model = await self.store.nlu_models.put_model(
                 mid, candidate, {"created_at": self.clock(), "job_id": run.job_id,
+                                 "labels_at": labels_at,
                                  "examples_added": added, "gate": gate,
                                  "train_seconds": round(train_s, 1)})
             pruned = await self.store.nlu_models.prune_models(self.config.keep_candidates)

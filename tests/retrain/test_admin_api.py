@@ -184,6 +184,11 @@ async def test_label_then_job_then_promote_then_rollback(api: Any) -> None:
     assert resp.status == 409   # nothing earlier than the base model
 
     models = await (await api.get("/admin/nlu/models", headers=auth())).json()
+    shown = {m["id"]: m for m in models["models"]}
+    assert shown[model_id]["gate"]["report"].startswith("# NLU retraining")
+    assert shown[model_id]["gate"]["intent_macro_f1"] == {"before": 0.8, "after": 0.95}
+    # served again: the base model, so every label is a change a new job would add
+    assert models["since_served"]["labels"] == 3
     actions = [(a["action"], a["model_id"]) for a in models["audit"]]
     assert actions[:2] == [("rollback", models["serving"]["model_id"]), ("promote", model_id)]
     assert models["audit"][1]["gate"]["intent_macro_f1"] == pytest.approx(0.95)

@@ -121,6 +121,9 @@ async def test_label_a_group_start_a_job_and_promote(server: TestServer, browser
     assert stored["label"]["entities"] == [{"start": 17, "end": 22, "entity": "city"}]
     texts = await page.eval_on_selector_all("li.group .msg", "ms => ms.map(m => m.textContent)")
     assert texts == ["thanks so much"]          # the labelled group left the open list
+    await page.wait_for_function(   # what a new job would add to the served model
+        "() => document.querySelector('#changes').textContent.startsWith('1 label')")
+    assert await page.inner_text("#changes-list") == "book: book a doctor in [medan](city)"
 
     await page.click("#retrain")
     await page.wait_for_function(
@@ -139,4 +142,6 @@ async def test_label_a_group_start_a_job_and_promote(server: TestServer, browser
     assert sync_store.db["nlu_serving"].find_one({"_id": "current"})["model_id"] == model_id
     await page.wait_for_selector(f'#models tr[data-id="{model_id}"] strong')
     assert "promote" in await page.inner_text("#audit")
+    await page.wait_for_function(   # the promoted model contains that label
+        "() => document.querySelector('#changes').textContent.startsWith('0 label')")
     assert errors == []

@@ -204,6 +204,9 @@
     var rows = [["intent macro-F1", b.intent_macro_f1, a.intent_macro_f1],
                 ["intent accuracy", b.intent_accuracy, a.intent_accuracy],
                 ["entity F1", b.entity_f1, a.entity_f1]];
+    if (gate.stories) {
+      rows.push(["conversation suite task success", gate.stories.before, gate.stories.after]);
+    }
     Object.keys(a.per_intent || {}).sort().forEach(function (name) {
       rows.push(["F1 " + name, ((b.per_intent || {})[name] || {}).f1, a.per_intent[name].f1]);
     });

@@ -37,8 +37,18 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+import yaml
+
 from booking.store import Store
-from bot.retrain.evaluation import Evaluation, Rule, compare, parse_results
+from bot.retrain.evaluation import (
+    Evaluation,
+    Rule,
+    Verdict,
+    compare,
+    compare_stories,
+    parse_results,
+    story_success,
+)
 from bot.retrain.inbox import Knowledge, render_labelled, training_examples
 from bot.retrain.project import Project
 from bot.retrain.promote import sha256
@@ -67,6 +77,7 @@ class JobConfig:
     nice: int = 10
     train_timeout_s: float = TRAIN_TIMEOUT_S
     keep_candidates: int = 5              # unserved models kept besides the served/history
+    stories: Path | None = None           # the conversation suite (rasa test core); None: skip
     test_timeout_s: float = TEST_TIMEOUT_S
 
 
@@ -230,6 +241,46 @@ class TrainingJobs:
             return parse_results(intents, _entity_report(out), errors,
                                  expected_entities(ws.test_set))
 
+    async def _stories(self, run: _Run, ws: Project, model: Path) -> float:
+        """Task success of `model` on the conversation suite (`rasa test core`)."""
+        stories = self.config.stories
+        assert stories is not None
+        with tempfile.TemporaryDirectory(prefix="nlu-core-", dir=ws.root) as tmp:
+            out = Path(tmp)
+            await self._rasa(run, ws, ["test", "core", "--stories", str(stories), "--model",
+                                       str(model), "--out", str(out), "--no-plot"],
+                             self.config.test_timeout_s)
+            failed_file = out / "failed_test_stories.yml"
+            failed = 0
+            if failed_file.exists():
+                data = yaml.safe_load(failed_file.read_text(encoding="utf-8")) or {}
+                failed = len(data.get("stories") or []) if isinstance(data, dict) else 0
+        data = yaml.safe_load(stories.read_text(encoding="utf-8")) or {}
+        total = len(data.get("stories") or []) if isinstance(data, dict) else 0
+        self._say(run, f"== conversation suite: {total - failed}/{total} stories succeed")
+        return story_success(total, failed)
+
+    async def _served_file(self, ws: Project, serving: dict[str, Any]) -> Path:
+        path = ws.root / "served.tar.gz"
+        if not path.exists():
+            model_id = str(serving["model_id"])
+            with path.open("wb") as f:
+                for n in range(int(serving.get("chunks") or 0)):
+                    f.write(await self.store.nlu_models.model_chunk(model_id, n))
+        return path
+
+    async def _baseline_stories(self, run: _Run, ws: Project, stories_sha: str
+                                ) -> float | None:
+        serving = await self.store.nlu_models.serving()
+        if not serving:
+            return None
+        meta = await self.store.nlu_models.get_model(str(serving["model_id"]))
+        known = ((meta or {}).get("gate") or {}).get("stories") or {}
+        if known.get("sha256") == stories_sha and known.get("after") is not None:
+            return float(known["after"])
+        self._say(run, "== conversation suite of the served model")
+        return await self._stories(run, ws, await self._served_file(ws, serving))
+
     async def _baseline(self, run: _Run, ws: Project, test_sha: str
                         ) -> tuple[str | None, Evaluation | None]:
         """The served model and its figures on this test set (evaluated if not known)."""
@@ -241,10 +292,7 @@ class TrainingJobs:
         known = ((meta or {}).get("gate") or {})
         if known.get("test_set_sha256") == test_sha and known.get("after"):
             return model_id, Evaluation.from_json(known["after"])
-        path = ws.root / "served.tar.gz"
-        with path.open("wb") as f:
-            for n in range(int(serving.get("chunks") or 0)):
-                f.write(await self.store.nlu_models.model_chunk(model_id, n))
+        path = await self._served_file(ws, serving)
         self._say(run, f"== evaluating the served model {model_id}")
         return model_id, await self._evaluate(run, ws, path)
 
@@ -286,13 +334,28 @@ class TrainingJobs:
             after = await self._evaluate(run, ws, candidate)
             current_id, before = await self._baseline(run, ws, test_sha)
             verdict = compare(before, after, self.config.rule)
+            stories_gate: dict[str, Any] | None = None
+            note = ""
+            if self.config.stories is not None and self.config.stories.exists():
+                stories_sha = sha256(self.config.stories)
+                s_after = await self._stories(run, ws, candidate)
+                s_before = await self._baseline_stories(run, ws, stories_sha)
+                why = compare_stories(s_before, s_after)
+                stories_gate = {"before": s_before, "after": s_after, "sha256": stories_sha,
+                                "file": self.config.stories.name}
+                shown = "–" if s_before is None else f"{s_before:.3f}"
+                note = f"conversation suite task success {shown} -> {s_after:.3f}"
+                verdict = Verdict(verdict.promote and why is None,
+                                  (*verdict.reasons, why) if why else verdict.reasons,
+                                  verdict.notes if why else (*verdict.notes, note))
             info = RunInfo(started.strftime("%Y-%m-%d %H:%M UTC"), mid, current_id,
                            str(project.test_set.name), test_sha,
-                           "evaluated", train_s, (f"{added} labelled examples added",))
+                           "evaluated", train_s, (f"{added} labelled examples added",
+                                                  *([note] if stories_gate else [])))
             gate = {"passed": verdict.promote, "reasons": list(verdict.reasons),
                     "notes": list(verdict.notes), "before": before.to_json() if before else None,
                     "after": after.to_json(), "baseline": current_id,
-                    "test_set_sha256": test_sha,
+                    "test_set_sha256": test_sha, "stories": stories_gate,
                     "report": render(info, before, after, verdict, self.config.rule)}
             run.phase = "storing"
             model = await self.store.nlu_models.put_model(

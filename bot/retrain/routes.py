@@ -37,6 +37,7 @@ log = logging.getLogger(__name__)
 
 PROJECT = web.AppKey("retrain_project", Project)
 JOB_CONFIG = web.AppKey("retrain_job_config", JobConfig)
+STORIES = "tests/rasa/test_stories.yml"   # the conversation suite the gate runs
 MAX_DAYS = 90
 
 
@@ -145,7 +146,9 @@ def setup(app: web.Application, project: Project | None = None,
     """Add the admin NLU routes (review, report, inbox, jobs, models) and, on the internal
     listener, the model server; `project` defaults to this repository's assistant."""
     app[PROJECT] = project or Project.at()
-    app[JOB_CONFIG] = config or JobConfig(app[PROJECT])
+    stories = app[PROJECT].root / STORIES
+    app[JOB_CONFIG] = config or JobConfig(app[PROJECT],
+                                          stories=stories if stories.exists() else None)
     app.router.add_get("/admin/nlu/review", get_review)
     app.router.add_post("/admin/nlu/review", post_review)
     app.router.add_get("/admin/nlu/report", get_report)

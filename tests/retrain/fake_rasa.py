@@ -4,6 +4,8 @@ milliseconds. The "model" is a JSON file whose score depends on the labelled exa
 none -> 0.80; careful labels -> 0.95; labels that call booking or cancelling a greeting
 (the careless admin) -> 0.50. Environment: FAKE_RASA_INVALID=1 makes validate fail,
 FAKE_RASA_TRAIN_SLEEP=<s> makes training take that long (to kill it meanwhile).
+`test core` (the conversation suite) fails one story for a model scoring below 0.9, or
+always with FAKE_RASA_STORY_FAIL=1.
 """
 
 from __future__ import annotations
@@ -61,6 +63,16 @@ def main(args: list[str]) -> int:
                        "weighted avg": {**row, "support": 20}})
         (out / "intent_report.json").write_text(json.dumps(report))
         print(f"intent evaluation: macro F1 {score}")
+        return 0
+    if args[:2] == ["test", "core"]:   # the conversation suite: a weak model fails a story
+        score = json.loads(Path(arg(args, "--model")).read_text())["score"]
+        out = Path(arg(args, "--out"))
+        out.mkdir(parents=True, exist_ok=True)
+        failed = out / "failed_test_stories.yml"
+        if score < 0.9 or os.environ.get("FAKE_RASA_STORY_FAIL"):
+            failed.write_text("version: \"3.1\"\nstories:\n- story: greet (failed)\n  steps: []\n")
+        else:
+            failed.write_text("# None of the test stories failed - all good!\n")
         return 0
     print(f"fake rasa: unknown command {args}", file=sys.stderr)
     return 2

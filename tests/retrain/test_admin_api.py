@@ -332,3 +332,46 @@ def test_cli_job_runs_the_same_job(sync_store: MongoStore, tmp_path: Path, fake_
     assert not (root / "nlu" / "zz_inbox_labelled.yml").exists()   # the checkout is untouched
     with pytest.raises(SystemExit, match="MONGODB_URL"):
         cli.main([*args[:-3], "--mongodb-url", "mongomock://"])
+
+
+STORIES = """\
+version: "3.1"
+stories:
+- story: greet
+  steps: [{intent: greet}]
+- story: book
+  steps: [{intent: book}]
+- story: cancel
+  steps: [{intent: cancel}]
+- story: thank
+  steps: [{intent: thank}]
+"""
+
+
+async def test_the_conversation_suite_is_part_of_the_gate(
+        api: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import dataclasses
+
+    from bot.retrain.admin import JOBS
+
+    stories = tmp_path / "test_stories.yml"
+    stories.write_text(STORIES)
+    jobs = api.server.app[JOBS]
+    jobs.config = dataclasses.replace(jobs.config, stories=stories)
+    groups = await seed_inbox(api)
+    await label(api, groups["cancel my booking please"]["id"], {"intent": "cancel"})
+    good = await run_job(api)
+    # the base model (served) fails 1 of 4 stories, the candidate none
+    assert good["gate"]["stories"]["before"] == 0.75 and good["gate"]["stories"]["after"] == 1.0
+    assert good["gate"]["passed"]
+    await api.post(f"/admin/nlu/models/{good['model_id']}/promote", headers=auth())
+
+    monkeypatch.setenv("FAKE_RASA_STORY_FAIL", "1")   # same NLU, one story now fails
+    worse = await run_job(api)
+    assert worse["gate"]["passed"] is False
+    assert worse["gate"]["reasons"] == [
+        "conversation suite task success 1.000 -> 0.750 (drop 0.250 > 0.000)"]
+    # the served model's figures were reused, not measured again
+    assert sum("$ rasa test core" in line for line in worse["logs"]) == 1
+    resp = await api.post(f"/admin/nlu/models/{worse['model_id']}/promote", headers=auth())
+    assert resp.status == 409

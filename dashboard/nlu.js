@@ -7,7 +7,7 @@
   var TOKEN_KEY = "klinik.analytics.token";
   var REFRESH_KEY = "klinik.analytics.refresh";
   var $ = function (id) { return document.getElementById(id); };
-  var vocabulary = { intents: [], entities: [] };
+  var vocabulary = { intents: [], entities: [], values: {} };
   var polling = null;
 
   function token() { return sessionStorage.getItem(TOKEN_KEY); }
@@ -86,7 +86,8 @@
   function annotated(text, spans) {
     var out = "", pos = 0;
     spans.slice().sort(function (a, b) { return a.start - b.start; }).forEach(function (s) {
-      out += text.slice(pos, s.start) + "[" + text.slice(s.start, s.end) + "](" + s.entity + ")";
+      out += text.slice(pos, s.start) + "[" + text.slice(s.start, s.end) + "](" + s.entity +
+        (s.value ? ":" + s.value : "") + ")";
       pos = s.end;
     });
     return out + text.slice(pos);
@@ -118,6 +119,17 @@
     if (vocabulary.intents.indexOf(predicted) >= 0) { intent.value = predicted; }
     var entity = el("select", { "class": "entity", "aria-label": "entity" });
     vocabulary.entities.forEach(function (e) { entity.appendChild(el("option", { value: e, text: e })); });
+    // the canonical value (catalogue) the marked words mean; "as written" gives none
+    var value = el("select", { "class": "value", "aria-label": "value" });
+    function fillValues() {
+      value.textContent = "";
+      value.appendChild(el("option", { value: "", text: "value as written" }));
+      (vocabulary.values[entity.value] || []).forEach(function (v) {
+        value.appendChild(el("option", { value: v, text: v }));
+      });
+    }
+    entity.addEventListener("change", fillValues);
+    fillValues();
     var mark = el("button", { type: "button", "class": "mark", text: "Mark selection" });
     var save = el("button", { type: "button", "class": "save", text: "Save label" });
     var ignore = el("button", { type: "button", "class": "ignore", text: "Ignore" });
@@ -129,7 +141,8 @@
         var remove = el("button", { type: "button", text: "×", "aria-label": "remove" });
         remove.addEventListener("click", function () { spans.splice(i, 1); redraw(); });
         chips.appendChild(el("li", { "class": "chip" }, [
-          el("span", { text: g.text.slice(s.start, s.end) + " → " + s.entity }), remove]));
+          el("span", { text: g.text.slice(s.start, s.end) + " → " + s.entity +
+                             (s.value ? " (" + s.value + ")" : "") }), remove]));
       });
       preview.textContent = spans.length ? annotated(g.text, spans) : "";
     }
@@ -140,7 +153,11 @@
         error.textContent = "That overlaps a marked entity."; return;
       }
       error.textContent = "";
-      spans.push({ start: span.start, end: span.end, entity: entity.value });
+      var marked = { start: span.start, end: span.end, entity: entity.value };
+      if (value.value && value.value !== g.text.slice(span.start, span.end)) {
+        marked.value = value.value;
+      }
+      spans.push(marked);
       redraw();
     });
     async function send(body) {
@@ -167,14 +184,15 @@
       text: g.label.ignore ? "ignored" : "labelled " + g.label.example }) : null;
     return el("li", { "class": "group", "data-id": g.id }, [
       msg, el("p", { "class": "desc", text: meta }), variants, labelled,
-      el("div", { "class": "row" }, [intent, entity, mark, save, ignore]),
+      el("div", { "class": "row" }, [intent, entity, value, mark, save, ignore]),
       chips, preview, error]);
   }
 
   async function loadInbox() {
     var r = await call("GET", "/admin/nlu/inbox?limit=100&state=" + $("state").value);
     if (!r.ok) { say(r.data.message || "inbox unavailable", true); return; }
-    vocabulary = { intents: r.data.intents, entities: r.data.entities };
+    vocabulary = { intents: r.data.intents, entities: r.data.entities,
+                   values: r.data.values || {} };
     var c = r.data.counts || {};
     $("counts").textContent = (c.open || 0) + " open, " + (c.labelled || 0) + " labelled, " +
       (c.ignored || 0) + " ignored";

@@ -28,6 +28,7 @@ from aiohttp import web
 from app.http.auth import principal_of, requires
 from app.http.errors import error_response
 from app.keys import STORE
+from booking.catalog import CITIES, SPECIALTIES
 from booking.store import Store
 from booking.store_nlu_models import utcnow
 from bot.retrain.inbox import LabelRejected, check_label
@@ -39,6 +40,9 @@ JOBS = web.AppKey("nlu_training_jobs", TrainingJobs)
 ID = re.compile(r"^[A-Za-z0-9_-]{1,100}$")
 MAX_BODY = 16 * 1024
 NO_STORE = {"Cache-Control": "no-store"}
+# Canonical entity values (the synonyms' targets, from booking/catalog.py) a label may give.
+CATALOGUE = {"specialty": sorted(s.code for s in SPECIALTIES),
+             "city": sorted(c.name for c in CITIES)}
 
 
 def _json(data: Any, status: int = 200) -> web.Response:
@@ -99,7 +103,8 @@ async def get_inbox(request: web.Request) -> web.Response:
     know = _jobs(request).knowledge
     return _json({"groups": [_group_view(g) for g in groups], "total": total,
                   "counts": await store.nlu_inbox.counts(), "intents": know.intents,
-                  "entities": sorted(know.domain.entities)})
+                  "entities": sorted(know.domain.entities),
+                  "values": {k: v for k, v in CATALOGUE.items() if k in know.domain.entities}})
 
 
 async def _body(request: web.Request) -> Any:

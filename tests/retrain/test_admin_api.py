@@ -132,6 +132,7 @@ async def test_inbox_groups_most_frequent_first_with_vocabulary(api: Any) -> Non
     resp = await api.get("/admin/nlu/inbox", headers=auth())
     body = await resp.json()
     assert body["groups"] == [] and "book" in body["intents"] and body["entities"] == ["city"]
+    assert "Medan" in body["values"]["city"] and "specialty" not in body["values"]
     groups = await seed_inbox(api)
     ordered = list(groups)
     assert ordered[:2] == ["i would like to book an appointment", "cancel my booking please"]

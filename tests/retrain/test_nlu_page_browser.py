@@ -110,6 +110,9 @@ async def test_label_a_group_start_a_job_and_promote(server: TestServer, browser
     await page.select_option(f"{item} select.intent", "book")
     await page.evaluate(SELECT_WORD, [group_id, "medan"])
     await page.select_option(f"{item} select.entity", "city")
+    values = await page.eval_on_selector_all(f"{item} select.value option",
+                                             "os => os.map(o => o.value)")
+    assert values[:3] == ["", "Ambon", "Balikpapan"] and "Medan" in values   # the catalogue
     await page.click(f"{item} button.mark")
     assert await page.inner_text(f"{item} .preview") == "book a doctor in [medan](city)"
     await page.click(f"{item} button.save")

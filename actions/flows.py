@@ -18,6 +18,7 @@ from actions.formatting import booking_line, doctor_line
 from actions.forms import offered_value
 from actions.language import next_language
 from actions.patients import ensure_patient, wa_id
+from actions.turn import report, understood
 from booking.catalog import city_name, specialty_code, specialty_label
 from booking.dates import parse_when
 from booking.errors import BookingError, NotFound
@@ -36,10 +37,20 @@ def reset_flow() -> Events:
 
 
 class ValidateSlotMappings(ValidationAction):
-    """Runs after every user message: keeps the conversation's language up to date."""
+    """Runs after every user message: keeps the conversation's language up to date and
+    reports what the message was understood as (actions/turn.py)."""
 
     def name(self) -> str:
         return "action_validate_slot_mappings"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                  domain: DomainDict) -> Events:
+        events: Events = await super().run(dispatcher, tracker, domain)
+        lang = next((e.get("value") for e in events
+                     if e.get("event") == "slot" and e.get("name") == "language"),
+                    tracker.get_slot("language"))
+        report(dispatcher, **understood(tracker), language=lang)
+        return events
 
     async def extract_language(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                                domain: DomainDict) -> dict[str, Any]:
@@ -173,6 +184,7 @@ class ActionHandoff(ServiceAction):
             except BookingError as exc:
                 log.warning("handoff not recorded: %s", exc.code)
         dispatcher.utter_message(response="utter_handoff")
+        report(dispatcher, handoff=True)
         return [SlotSet("handoff", True)]
 
 
@@ -193,6 +205,7 @@ class ActionHandleFallback(ServiceAction):
             in_a_row += 1
         dispatcher.utter_message(response="utter_fallback_handoff" if in_a_row >= 2
                                  else "utter_fallback")
+        report(dispatcher, fallback=True)
         return []
 
 
@@ -233,6 +246,7 @@ class ActionFinishBooking(ServiceAction):
             dispatcher.utter_message(response="utter_booked", ref=booking.ref,
                                      doctor=doctor.name, date=day, time=clock,
                                      clinic=f"{doctor.clinic}, {doctor.address}".strip(", "))
+            report(dispatcher, refs=[booking.ref])
         elif tracker.get_slot("booking_confirmed") is False:
             await release_held(self.service, tracker)
             dispatcher.utter_message(response="utter_booking_aborted")
@@ -249,6 +263,7 @@ class ActionFinishCancel(ServiceAction):
         confirmed, ref = tracker.get_slot("cancel_confirmed"), tracker.get_slot("result_ref")
         if confirmed and ref:
             dispatcher.utter_message(response="utter_cancelled", ref=ref)
+            report(dispatcher, refs=[ref])
         elif confirmed is False:
             dispatcher.utter_message(response="utter_booking_kept")
         return reset_flow()
@@ -271,6 +286,7 @@ class ActionFinishReschedule(ServiceAction):
             day, clock = local_when(booking.start, doctor.timezone, lang)
             dispatcher.utter_message(response="utter_rescheduled", ref=booking.ref,
                                      doctor=doctor.name, date=day, time=clock)
+            report(dispatcher, refs=[booking.ref])
         elif confirmed is False:
             await release_held(self.service, tracker)
             dispatcher.utter_message(response="utter_booking_kept")

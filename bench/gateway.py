@@ -34,13 +34,15 @@ from typing import Any
 import aiohttp
 from aiohttp import web
 
+import bot.gateway as gateway_module
 from app.main import create_app
 from app.settings import Settings
 from booking.store import MongoStore
+from bot.rasa_bridge import TURN_KEY, split_turn
 from bot.setup import RUNTIME
 from sandbox import WatiSandbox
 from tests import redis_server
-from tests.bot.conftest import FakeRasa
+from tests.bot.conftest import FakeRasa, echo_replies
 from tests.rasa.server import ensure_model, free_port, start_rasa
 
 BENCH_ACTIONS_TOKEN = "bench-actions-token-0123456789abcdef"  # noqa: S105 - local bench
@@ -50,6 +52,22 @@ DOC = Path(__file__).resolve().parents[1] / "docs" / "benchmarks-gateway.md"
 # What patients say first; answered by Rasa (some through custom actions in both modes).
 MESSAGES = ["halo", "selamat pagi", "terima kasih", "jam buka klinik kapan?",
             "apakah bisa pakai BPJS?", "hai", "makasih ya", "berapa biaya konsultasi?"]
+
+
+RAW, GATEWAY, BEFORE = ("raw Rasa REST", "gateway (webhook → Wati)",
+                        "gateway, tracker read (before)")
+
+
+def _without_report(replies: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], None]:
+    """The gateway as it was before turn reports: it ignores them and reads the tracker."""
+    return split_turn(replies)[0], None
+
+
+def _stub_replies(sender: str, message: str) -> list[dict[str, Any]]:
+    """The stub answers like Rasa with our actions: the reply plus a turn report."""
+    return [*echo_replies(sender, message),
+            {"recipient_id": sender, "custom": {TURN_KEY: {"intent": "greet",
+                                                           "confidence": 0.9}}}]
 
 
 @dataclass
@@ -154,18 +172,26 @@ async def main(users: int, messages: int, rounds: int, model_path: str | None = 
         await asyncio.wait_for(event.wait(), 60)
         return (last_reply[wa] - t0) * 1000
 
+    async def mode(name: str, n_users: int, n_messages: int) -> Run:
+        fn = raw if name == RAW else via_gateway
+        gateway_module.split_turn = _without_report if name == BEFORE else split_turn
+        try:
+            return await drive(name, n_users, n_messages, fn)
+        finally:
+            gateway_module.split_turn = split_turn
+
     results: list[Run] = []
     overhead: list[Run] = []
-    stub = await FakeRasa().start()
+    stub = await FakeRasa(replier=_stub_replies).start()
+    names = [RAW, GATEWAY, BEFORE]
     try:
         await drive("warm-up raw", 2, 5, raw)
         await drive("warm-up gateway", 2, 5, via_gateway)
         load_before = os.getloadavg()
         for r in range(rounds):
             for n_users in (1, users):
-                modes = [("raw Rasa REST", raw), ("gateway (webhook → Wati)", via_gateway)]
-                for name, fn in modes if r % 2 == 0 else modes[::-1]:  # alternate who goes first
-                    results.append(await drive(name, n_users, messages, fn))
+                for name in names if r % 2 == 0 else names[::-1]:  # alternate who goes first
+                    results.append(await mode(name, n_users, messages))
         load_after = os.getloadavg()
         # The gateway's own cost, without Rasa's noise: the same path against a stub that
         # answers at once (tests/bot's fake REST channel).
@@ -173,9 +199,8 @@ async def main(users: int, messages: int, rounds: int, model_path: str | None = 
         gateway.rasa.base_url = stub.url
         for r in range(rounds):
             for n_users in (1, users):
-                modes = [("raw Rasa REST", raw), ("gateway (webhook → Wati)", via_gateway)]
-                for name, fn in modes if r % 2 == 0 else modes[::-1]:
-                    overhead.append(await drive(name, n_users, messages * 4, fn))
+                for name in names if r % 2 == 0 else names[::-1]:
+                    overhead.append(await mode(name, n_users, messages * 4))
     finally:
         await stub.stop()
         await session.close()
@@ -206,12 +231,13 @@ def table(results: list[Run]) -> tuple[list[str], dict[tuple[str, int], Run]]:
                      f"{merged.pct(0.5):.1f} | {merged.pct(0.95):.1f} | "
                      f"{merged.throughput:.1f} | {merged.errors} |")
     lines.append("")
-    for n_users in sorted({k[1] for k in summary}):
-        raw = summary[("raw Rasa REST", n_users)]
-        gw = summary[("gateway (webhook → Wati)", n_users)]
+    for n_users, name in [(n, g) for n in sorted({k[1] for k in summary})
+                          for g in (GATEWAY, BEFORE) if (g, n) in summary]:
+        raw = summary[(RAW, n_users)]
+        gw = summary[(name, n_users)]
         ratio = gw.throughput / raw.throughput if raw.throughput else float("nan")
         lines.append(
-            f"- {n_users} patient(s): gateway throughput = {ratio:.0%} of raw "
+            f"- {n_users} patient(s), {name}: throughput = {ratio:.0%} of raw "
             f"(cost {1 - ratio:.0%}); added latency p50 "
             f"{gw.pct(0.5) - raw.pct(0.5):+.1f} ms, p95 {gw.pct(0.95) - raw.pct(0.95):+.1f} ms "
             f"(mean {statistics.fmean(gw.latencies_ms) - statistics.fmean(raw.latencies_ms):+.1f}"
@@ -235,7 +261,9 @@ def report(results: list[Run], overhead: list[Run], users: int, messages: int, r
         "",
         "Gateway latency = webhook POSTed → last reply accepted by the sandbox's Wati API "
         "(dedupe in Redis, inbox persisted, per-sender lane, Rasa REST call, rendering, "
-        "Wati send); after the reply the gateway also reads the tracker for the chat log.",
+        "Wati send). What Rasa understood (for the chat log) comes in the reply as a turn "
+        "report (actions/turn.py); the mode \"tracker read (before)\" is the same gateway "
+        "ignoring the report and reading the tracker after the reply, as it did before.",
         "",
     ]
     body, _ = table(results)
@@ -243,7 +271,8 @@ def report(results: list[Run], overhead: list[Run], users: int, messages: int, r
     lines += ["", "## The gateway's own cost (Rasa replaced by a stub answering at once)", "",
               "Same app, same path; the stub is the fake REST channel of tests/bot, so what "
               "remains is the gateway: webhook parsing, Redis dedupe, inbox write, lane, "
-              "choices lookup, stub call, rendering, sandbox send, chat log and tracker read.",
+              "choices lookup, stub call, rendering, sandbox send, chat log (and, before, the "
+              "tracker read).",
               ""]
     body, _ = table(overhead)
     lines += body

@@ -171,7 +171,7 @@ class GcsPhotoStore:
 
     def __init__(self, bucket: str, *, api_endpoint: str | None = None,
                  client: Any = None) -> None:
-        from google.cloud import storage  # type: ignore[attr-defined]
+        from google.cloud import storage  # type: ignore[attr-defined,unused-ignore]
 
         if client is None:
             if api_endpoint:

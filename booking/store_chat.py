@@ -5,7 +5,6 @@ mapped to StoreUnavailable), and `ChatStore`, their typed async face (`store.cha
 
 from __future__ import annotations
 
-import re
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -14,7 +13,7 @@ from pymongo.collection import Collection
 from pymongo.errors import DuplicateKeyError
 
 from booking.models import as_utc
-from booking.store import MongoStore, StoreModule, query, store_call
+from booking.store import MongoStore, StoreModule, _literal, query, store_call
 
 # Inbox documents are kept a while after processing (support and audits), then expire.
 INBOX_KEEP = timedelta(days=7)
@@ -125,11 +124,12 @@ def insert_chat_logs(ms: MongoStore, docs: list[dict[str, Any]]) -> None:
 @store_call
 def chat_reply_with(ms: MongoStore, wa_id: str, needle: str, since: datetime
                     ) -> dict[str, Any] | None:
-    """The first bot reply to this number that Wati accepted since `since` and whose text
-    contains `needle` (a booking code): the chat message that already told the patient."""
+    """The first bot reply to this number that Wati accepted since `since` and that told the
+    patient booking code `needle` (its turn reported the code in `refs`): the chat message
+    that already told the patient. Matched on the field, never on the (encryptable) text."""
     doc: dict[str, Any] | None = ms.chat_logs.find_one(
         {"wa_id": wa_id, "direction": "out", "at": {"$gte": since},
-         "message_id": {"$ne": None}, "text": {"$regex": re.escape(needle)}},
+         "message_id": {"$ne": None}, "refs": _literal(needle)},
         sort=[("at", ASCENDING)])
     return doc
 

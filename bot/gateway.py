@@ -18,7 +18,7 @@ from booking.store import Store
 from bot import chatlog, language, render
 from bot.choices import Choices
 from bot.payloads import Action, WatiEvent, provider_ids
-from bot.rasa_bridge import RasaBridge, RasaUnavailable, Understanding
+from bot.rasa_bridge import RasaBridge, RasaUnavailable, Understanding, split_turn
 from bot.retrain.inbox import InboxFeeder
 from bot.texts import say
 from notify import window
@@ -102,6 +102,7 @@ class Gateway:
         lang = guessed or (before or {}).get("language") or "id"
         logs: list[dict[str, Any]] = []
         understood: Understanding | None = None
+        ask_tracker = False
         if kind in SILENT_TYPES:
             replies = []
             shown = shown or f"[{kind}]"
@@ -123,16 +124,20 @@ class Gateway:
                     log.warning("rasa unavailable: %s", exc)
                     replies = [{"text": say("busy", lang)}]
                 else:
-                    understood = Understanding()  # filled after the replies went out
+                    replies, understood = split_turn(replies)
+                    ask_tracker = understood is None  # actions without turn reports
+                    understood = understood or Understanding()
+                    lang = understood.language or lang
         rendered = render.render(replies, lang)
         if rendered.choices:
             await self.choices.remember(wa_id, rendered.choices)
+        refs = understood.refs if understood else []
 
         async def send_all() -> None:
             for out in rendered.messages:
-                logs.append(await self._reply(wa_id, out, received_at, lang))
+                logs.append(await self._reply(wa_id, out, received_at, lang, refs))
 
-        if understood is None:
+        if understood is None or not ask_tracker:
             await send_all()
         else:
             # Rasa is done with this message (and the sender's next one waits in its lane):
@@ -187,7 +192,7 @@ class Gateway:
         return f"/{RASA_INTENTS[choice]}{entities}"
 
     async def _reply(self, wa_id: str, out: Outgoing, received_at: datetime,
-                     lang: str) -> dict[str, Any]:
+                     lang: str, refs: list[str] | None = None) -> dict[str, Any]:
         decision = window.choose(received_at, self.clock(), template=None, language=lang)
         text = chat_text(out)
         if decision.mode != window.Mode.session:  # processed a day late (long outage)
@@ -203,4 +208,4 @@ class Gateway:
         accepted = self.clock()
         latency = (accepted - received_at).total_seconds() * 1000
         return chatlog.outbound(wa_id, text, message_type(out), result.message_id,
-                                accepted, latency, lang)
+                                accepted, latency, lang, refs=refs)

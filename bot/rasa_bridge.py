@@ -1,4 +1,8 @@
-"""Client of Rasa's REST channel (and, for the chat log, of its tracker API).
+"""Client of Rasa's REST channel.
+
+What Rasa understood of a message (for the chat log and analytics) comes inside the reply:
+the actions add a turn report (actions/turn.py) that `split_turn` takes out. Only an action
+server that sends none (an older deployment) makes the gateway read the tracker instead.
 
 With several Rasa replicas (RASA_URLS) each WhatsApp number goes to one replica, chosen by
 rendezvous hashing of the number: the same patient always reaches the same replica, so
@@ -29,6 +33,7 @@ ATTEMPTS = 3  # only connection failures are retried: a timed-out message may ha
 FALLBACK_INTENTS = frozenset({"nlu_fallback"})
 FALLBACK_ACTIONS = frozenset({"action_default_fallback"})
 HANDOFF_WORDS = ("handoff", "human", "agent")
+TURN_KEY = "klinik_turn"  # actions/turn.py sends it (tests/bot checks both agree)
 
 
 class RasaUnavailable(Exception):
@@ -49,6 +54,34 @@ class Understanding:
     fallback: bool = False
     handoff: bool = False
     language: str | None = None
+    refs: list[str] = field(default_factory=list)  # booking codes this turn told the patient
+
+
+def split_turn(replies: list[dict[str, Any]]) -> tuple[list[dict[str, Any]], Understanding | None]:
+    """The messages for the patient, and the turn report(s) merged (None: the actions sent
+    none)."""
+    messages: list[dict[str, Any]] = []
+    found: Understanding | None = None
+    for reply in replies:
+        custom = reply.get("custom") if isinstance(reply, dict) else None
+        part = custom.get(TURN_KEY) if isinstance(custom, dict) else None
+        if not isinstance(part, dict):
+            messages.append(reply)
+            continue
+        u = found = found or Understanding()
+        if isinstance(part.get("intent"), str):
+            u.intent = part["intent"]
+            u.fallback = u.fallback or part["intent"] in FALLBACK_INTENTS
+        if isinstance(part.get("confidence"), int | float):
+            u.confidence = float(part["confidence"])
+        if isinstance(part.get("entities"), list):
+            u.entities = [e for e in part["entities"] if isinstance(e, dict)]
+        if isinstance(part.get("language"), str):
+            u.language = part["language"]
+        u.handoff = u.handoff or part.get("handoff") is True
+        u.fallback = u.fallback or part.get("fallback") is True
+        u.refs += [r for r in part.get("refs") or [] if isinstance(r, str) and r not in u.refs]
+    return messages, found
 
 
 def ranked(urls: Sequence[str], sender: str) -> list[str]:

@@ -4,9 +4,9 @@ database (mongomock lives inside one process).
 `MONGODB_URL` when set (a real MongoDB: every test of this kind runs); otherwise nx-27017, a
 MongoDB wire-protocol server over SQLite from PyPI (a test-only dependency), started on a
 free port for the session. nx-27017 0.8.1 lacks or mishandles some operators our store uses
-(docs/scale-out.md lists them, with how it was checked); tests that need them carry
-`@pytest.mark.needs_mongodb(reason)` and are skipped on the stand-in, with that reason, and
-run on a real MongoDB. Production code has no special case for the stand-in.
+(docs/scale-out.md lists them; `scripts/probe_wire_mongodb.py` checks them); a test that
+needs one calls `wire_mongodb.skip_unless_real(reason)`: skipped on the stand-in with that
+reason, run on a real MongoDB. Production code has no special case for the stand-in.
 """
 
 from __future__ import annotations

@@ -42,6 +42,7 @@ class FakeRasa:
 
     replier: Replier = echo_replies
     calls: list[tuple[str, str, dict[str, Any]]] = field(default_factory=list)
+    tracker_reads: int = 0
     delay_s: float = 0.0
     gate: asyncio.Event | None = None  # when set (closed), requests wait until it opens
     url: str = ""
@@ -58,6 +59,7 @@ class FakeRasa:
 
     async def _tracker(self, request: web.Request) -> web.Response:
         sender = request.match_info["sender"]
+        self.tracker_reads += 1
         last = next((m for s, m, _ in reversed(self.calls) if s == sender), "")
         match = _PAYLOAD.match(last)
         if match:

@@ -311,11 +311,14 @@ async def test_the_bots_chat_reply_stands_in_for_the_confirmation(
     # An older reply with the same code (e.g. before a cancellation) does not count.
     await chat.insert_chat_logs([
         {"wa_id": WA, "direction": "out", "text": "Booking berhasil ✅\nKode: K7M-4QX",
-         "message_id": "wamid.old", "at": clock.now - timedelta(seconds=5)},
+         "refs": ["K7M-4QX"], "message_id": "wamid.old",
+         "at": clock.now - timedelta(seconds=5)},
         {"wa_id": WA, "direction": "out", "text": "Booking berhasil ✅\nKode: K7M-4QX",
-         "message_id": None, "at": clock.now + timedelta(seconds=1)},       # Wati refused it
+         "refs": ["K7M-4QX"], "message_id": None,
+         "at": clock.now + timedelta(seconds=1)},                           # Wati refused it
         {"wa_id": WA, "direction": "out", "text": "Booking berhasil ✅\nKode: K7M-4QX\n...",
-         "message_id": "wamid.chat1", "at": clock.now + timedelta(seconds=2)}])
+         "refs": ["K7M-4QX"], "message_id": "wamid.chat1",
+         "at": clock.now + timedelta(seconds=2)}])
     # WhatsApp reported the chat message delivered before the match: the status was parked.
     redis = Redis.from_url(REDIS_TEST_URL)
     parked = ParkedStatuses(redis, redis_ns)

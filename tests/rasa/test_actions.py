@@ -24,6 +24,7 @@ from actions.flows import (
     ValidateSlotMappings,
 )
 from actions.forms import ValidateBookingForm, ValidateCancelForm, ValidateRescheduleForm
+from actions.turn import TURN_KEY
 from booking.models import BookingStatus, Doctor, User
 from booking.service import Booked, BookingService
 from booking.store import MongoStore
@@ -46,7 +47,16 @@ async def run(action: Any, tracker: Any, domain: dict[str, Any]
 
 
 def responses(messages: list[dict[str, Any]]) -> list[str]:
-    return [m["response"] for m in messages]
+    """The responses the patient sees (turn reports for the gateway left out)."""
+    return [m["response"] for m in messages if TURN_KEY not in (m.get("custom") or {})]
+
+
+def turn_report(messages: list[dict[str, Any]]) -> dict[str, Any]:
+    """The turn reports of an action's messages, merged (actions/turn.py)."""
+    merged: dict[str, Any] = {}
+    for m in messages:
+        merged.update((m.get("custom") or {}).get(TURN_KEY) or {})
+    return merged
 
 
 async def book(service: BookingService, patient: User, doctor: Doctor, start: datetime) -> Any:
@@ -397,3 +407,26 @@ async def test_language_follows_the_patient(domain: dict[str, Any]) -> None:
     assert (await run(action, keep, domain))[0] == []
     back = make_tracker(text="besok jam 10 aja kak", slots={"language": "en"})
     assert (await run(action, back, domain))[0] == [SlotSet("language", "id")]
+
+
+async def test_actions_report_the_turn_to_the_gateway(service: BookingService, doctor: Doctor,
+                                                      patients: list[User],
+                                                      domain: dict[str, Any]) -> None:
+    """What the gateway logs comes inside the reply (no tracker read): every message's
+    understanding and language, a handoff, a fallback, the booking code a turn told."""
+    english = make_tracker(text="I want to book a dentist tomorrow", intent="book_appointment",
+                           entities=[entity("specialty", "dentist")])
+    _, messages = await run(ValidateSlotMappings(), english, domain)
+    assert responses(messages) == []
+    assert turn_report(messages) == {
+        "intent": "book_appointment", "confidence": 0.98, "language": "en",
+        "entities": [{"entity": "specialty", "value": "dentist", "start": 0, "end": 7}]}
+    _, handoff = await run(ActionHandoff(service), make_tracker(intent="human_handoff"), domain)
+    assert turn_report(handoff) == {"handoff": True}
+    _, fallback = await run(ActionHandleFallback(service), make_tracker(intent="nlu_fallback"),
+                            domain)
+    assert turn_report(fallback) == {"fallback": True}
+    booked = await book(service, patients[0], doctor, TUE_0900)
+    tracker = make_tracker(slots={"result_ref": booked.ref, "booking_confirmed": True})
+    _, finished = await run(ActionFinishBooking(service), tracker, domain)
+    assert turn_report(finished) == {"refs": [booked.ref]}

@@ -25,7 +25,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 def _children(pid: int) -> list[int]:
     """The worker processes (not multiprocessing's own resource tracker)."""
-    out = subprocess.run(["ps", "-o", "pid=,args=", "--ppid", str(pid)], capture_output=True,
+    out = subprocess.run(["ps", "-ww", "-o", "pid=,args=", "--ppid", str(pid)], capture_output=True,
                          text=True, check=False).stdout
     return [int(line.split()[0]) for line in out.splitlines()
             if line.strip() and "resource_tracker" not in line]

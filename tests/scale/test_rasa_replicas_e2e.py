@@ -52,9 +52,15 @@ async def cluster(aiohttp_server: Any, sandbox: WatiSandbox, rasa_model: Path,
     action_port = free_port()
     prefix = f"testrasa{uuid.uuid4().hex[:8]}"
     action_url = f"http://127.0.0.1:{action_port}/webhook/actions"
-    replicas = await asyncio.gather(*(asyncio.to_thread(
+    started = await asyncio.gather(*(asyncio.to_thread(
         start_rasa, rasa_model, action_url, redis_url=REDIS_TEST_URL, tracker_prefix=prefix)
-        for _ in range(2)))
+        for _ in range(2)), return_exceptions=True)
+    replicas = [r for r in started if isinstance(r, RasaServer)]
+    failed = [r for r in started if isinstance(r, BaseException)]
+    if failed:  # never leave the replica that did start running
+        for replica in replicas:
+            replica.stop()
+        raise failed[0]
     try:
         settings = bot_settings(sandbox=sandbox, rasa_url=replicas[0].url, namespace=redis_ns,
                                 roles="bot,actions", load_demo_data=True,
@@ -64,9 +70,9 @@ async def cluster(aiohttp_server: Any, sandbox: WatiSandbox, rasa_model: Path,
         server = await aiohttp_server(create_app(settings, store=sync_store))
         sandbox.webhook_url = str(server.make_url(
             f"/whatsapp/webhook?token={settings.wati_webhook_token.get_secret_value()}"))
-        yield Cluster(server.app[RUNTIME], sandbox, sync_store, list(replicas),
+        yield Cluster(server.app[RUNTIME], sandbox, sync_store, replicas,
                       rasa_model, prefix, action_port)
-    finally:
+    finally:  # the list the cluster holds: a restarted replica replaces its old entry
         for replica in replicas:
             replica.stop()
 

@@ -78,7 +78,9 @@ def heartbeat(ms: MongoStore, job_id: str, now: datetime, fields: dict[str, Any]
     update: dict[str, Any] = {"$set": {"heartbeat_at": now, **(fields or {})}}
     if lines:
         update["$push"] = {"logs": {"$each": [str(x) for x in lines], "$slice": -LOG_TAIL}}
-    ms.db[JOBS].update_one({"_id": _id(job_id)}, update)
+    # a heartbeat that arrives after the job finished (a worker thread late) changes nothing
+    ms.db[JOBS].update_one({"_id": _id(job_id), "state": {"$in": ["queued", "running"]}},
+                           update)
     ms.kv.update_one({"_id": LOCK_ID, "value.job_id": job_id},
                      {"$set": {"value.heartbeat_at": now}})
 

@@ -125,3 +125,15 @@ async def test_prune_keeps_the_served_model_its_history_and_the_newest(
     left = sorted(m["_id"] for m in await store.nlu_models.list_models())
     assert left == ["m0", "m1", "m4", "m5"]
     assert store.sync.db["nlu_model_chunks"].count_documents({"model_id": "m2"}) == 0
+
+
+async def test_a_late_heartbeat_does_not_reopen_a_finished_job(store: Store) -> None:
+    from datetime import timedelta
+
+    now = datetime.now(UTC)
+    assert await store.nlu_models.start_job({"_id": "j1"}, now, timedelta(seconds=60))
+    await store.nlu_models.finish_job("j1", "succeeded", now, {"model_id": "m"})
+    await store.nlu_models.heartbeat("j1", now, {"state": "running"}, ["late line"])
+    job = await store.nlu_models.get_job("j1")
+    assert job and job["state"] == "succeeded" and job["logs"] == []
+    assert await store.nlu_models.start_job({"_id": "j2"}, now, timedelta(seconds=60))

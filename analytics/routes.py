@@ -19,7 +19,9 @@ log = logging.getLogger(__name__)
 
 TAGS = ("analytics",)
 DASHBOARD_DIR = Path(__file__).resolve().parent.parent / "dashboard"
-STATIC_FILES = {"app.js": "application/javascript", "style.css": "text/css"}
+STATIC_FILES = {"app.js": "application/javascript", "style.css": "text/css",
+                # the NLU inbox page (admin API of bot/retrain; docs/nlu.md)
+                "nlu.html": "text/html; charset=utf-8", "nlu.js": "application/javascript"}
 # Chart.js comes from the npm registry at set-up (npm install --prefix dashboard).
 CHART_JS = DASHBOARD_DIR / "node_modules" / "chart.js" / "dist" / "chart.umd.js"
 SECURITY_HEADERS = {

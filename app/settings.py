@@ -117,6 +117,14 @@ class Settings(BaseSettings):
     rasa_replicas: int = env("RASA_REPLICAS", 1,
                              "make run: how many Rasa servers to start (ports 5005, 5006, ...).",
                              ge=1, le=16)
+    model_pull_seconds: int = env(
+        "MODEL_PULL_SECONDS", 10,
+        "How often each Rasa replica asks the app's model server (internal listener, "
+        "GET /models/current.tar.gz) for a new model; unchanged = 304.", ge=1, le=3600)
+    nlu_base_model: str | None = env(
+        "NLU_BASE_MODEL", None,
+        "Model file put into the model store and served when none was promoted yet "
+        "(make run: the model of scripts/rasa_model.py).")
     wati_api_url: str | None = env("WATI_API_URL", None,
                                    "Wati API base URL; unset = the local sandbox.")
     wati_api_token: SecretStr = env("WATI_API_TOKEN", SecretStr("sandbox-token"),

@@ -628,6 +628,8 @@ class Store:
         # imported here: these modules build on this one
         from booking.store_analytics import AnalyticsStore
         from booking.store_chat import ChatStore
+        from booking.store_nlu_inbox import NluInboxStore
+        from booking.store_nlu_models import NluModelStore
         from booking.store_outbox import OutboxStore
         from booking.store_reminders import ReminderStore
         from booking.store_retrain import RetrainStore
@@ -642,9 +644,13 @@ class Store:
         self.reminders = ReminderStore(sync)
         self.analytics = AnalyticsStore(sync)
         self.retrain = RetrainStore(sync)
+        self.nlu_inbox = NluInboxStore(sync)
+        self.nlu_models = NluModelStore(sync)
 
     async def ensure_indexes(self) -> None:
         await asyncio.to_thread(self.sync.ensure_indexes)
+        await self.nlu_inbox.ensure_indexes()
+        await self.nlu_models.ensure_indexes()
 
     async def ping(self) -> bool:
         return await asyncio.to_thread(self.sync.ping)

@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from pymongo import ASCENDING
+from pymongo import ASCENDING, DESCENDING
 
 from booking.store import MongoStore, StoreModule, query, store_call
 
@@ -25,6 +25,19 @@ def inbound_messages(ms: MongoStore, since: datetime, until: datetime,
         {"direction": "in", "at": {"$gte": since, "$lt": until}}, FIELDS
     ).sort([("at", ASCENDING)]).limit(limit)
     return list(cursor)
+
+
+@store_call
+def recent_inbound(ms: MongoStore, wa_id: str, since: datetime, limit: int = 20
+                   ) -> list[dict[str, Any]]:
+    """One sender's latest messages since `since`, oldest first, with their chat-log ids
+    (the NLU inbox looks at a message together with the ones around it)."""
+    if not isinstance(wa_id, str):
+        raise TypeError("wa_id must be a string")
+    cursor = ms.chat_logs.find(
+        {"wa_id": wa_id, "direction": "in", "at": {"$gte": since}},
+        {**FIELDS, "_id": 1}).sort([("at", DESCENDING)]).limit(limit)
+    return list(reversed(list(cursor)))
 
 
 @store_call
@@ -45,3 +58,4 @@ def masking_context(ms: MongoStore, wa_ids: list[str]) -> dict[str, list[str]]:
 class RetrainStore(StoreModule):
     inbound_messages = query(inbound_messages)
     masking_context = query(masking_context)
+    recent_inbound = query(recent_inbound)

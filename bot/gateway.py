@@ -20,6 +20,7 @@ from bot import chatlog, render
 from bot.choices import Choices
 from bot.payloads import Action, WatiEvent, provider_ids
 from bot.rasa_bridge import RasaBridge, RasaUnavailable, Understanding, split_turn
+from bot.retrain.inbox import InboxFeeder
 from bot.texts import say
 from notify import texts as notify_texts
 from notify import window
@@ -51,7 +52,8 @@ class Gateway:
     def __init__(self, *, store: Store, service: BookingService,
                  wati: WatiClient, rasa: RasaBridge, choices: Choices,
                  parked: ParkedStatuses | None = None,
-                 clock: Callable[[], datetime] = utcnow) -> None:
+                 clock: Callable[[], datetime] = utcnow,
+                 nlu_inbox: InboxFeeder | None = None) -> None:
         self.store = store
         self.chat = store.chat
         self.outbox = store.outbox
@@ -61,6 +63,7 @@ class Gateway:
         self.choices = choices
         self.parked = parked
         self.clock = clock
+        self.nlu_inbox = nlu_inbox  # what the NLU was unsure about, for admins to label
 
     async def handle(self, doc: dict[str, Any]) -> None:
         """The inbox's handler for one accepted event."""
@@ -154,6 +157,9 @@ class Gateway:
             # The patient has been answered: retrying the event would run it through Rasa
             # a second time. The log line is what is lost, and it is said here.
             log.warning("chat log not written (%s): %d lines", exc.code, len(logs))
+        else:
+            if self.nlu_inbox is not None and understood is not None:
+                await self.nlu_inbox.observe_safely(wa_id, received_at)
         WEBHOOKS.labels(outcome="processed").inc()
 
     async def _rasa_message(self, wa_id: str, kind: str, shown: str, lang: str

@@ -17,6 +17,7 @@ from bot.gateway import Gateway
 from bot.inbox import Inbox
 from bot.manual_send import SEND_PATH, ManualSend, admin_only
 from bot.rasa_bridge import RasaBridge
+from bot.retrain.inbox import InboxFeeder, inbox_key
 from bot.webhook import WEBHOOK_PATH, WebhookHandler
 from notify.dispatcher import OutboxDispatcher
 from notify.parked import ParkedStatuses
@@ -72,7 +73,8 @@ async def bot_ctx(app: web.Application) -> AsyncIterator[None]:
     redis = coordinator.redis  # a bounded blocking pool (booking.locks.redis_client)
     gateway = Gateway(store=store, service=app[SERVICE], wati=notifier.wati, rasa=rasa,
                       choices=Choices(redis, coordinator.ns),
-                      parked=ParkedStatuses(redis, coordinator.ns))
+                      parked=ParkedStatuses(redis, coordinator.ns),
+                      nlu_inbox=InboxFeeder(store, inbox_key(settings)))
     inbox = Inbox(chat, redis, coordinator.ns, gateway.handle)
     app[RUNTIME] = BotRuntime(
         session=notifier.session, chat=chat, wati=notifier.wati, rasa=rasa, gateway=gateway,

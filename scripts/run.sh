@@ -3,6 +3,9 @@
 # changed, start RASA_REPLICAS Rasa servers (127.0.0.1:5005, 5006, ...; HTTP API behind
 # --auth-token; conversations in Redis when a Redis server is there) pointed at the app's
 # internal actions listener, then the app with every role (127.0.0.1:$APP_PORT).
+# Every Rasa replica pulls its model from the app's model server (internal listener,
+# /models/current.tar.gz, every MODEL_PULL_SECONDS): the base model below until an admin
+# promotes a retrained one (POST /admin/nlu/models/{id}/promote), then that one.
 # The shared secrets (actions token, Rasa token) are random per start unless given, and
 # handed to both sides through their environment only. Ctrl-C stops everything.
 set -euo pipefail
@@ -22,15 +25,13 @@ cleanup() { for pid in "${RASA_PIDS[@]}"; do kill "$pid" 2>/dev/null || true; do
 trap cleanup EXIT INT TERM
 
 if [ "$START_RASA" = "true" ] || [ "$START_RASA" = "1" ]; then
-  SERVED=models/served/current.tar.gz  # promoted by `python -m bot.retrain retrain`
-  if [ -f "$SERVED" ]; then
-    MODEL="$SERVED"
-  else
-    .venv/bin/python scripts/rasa_model.py ensure
-    MODEL=$(.venv/bin/python scripts/rasa_model.py path)
-  fi
+  .venv/bin/python scripts/rasa_model.py ensure
+  MODEL=$(.venv/bin/python scripts/rasa_model.py path)
+  # served until a retrained model is promoted (the app puts it into its model store)
+  export KLINIK_NLU_BASE_MODEL="${KLINIK_NLU_BASE_MODEL:-${NLU_BASE_MODEL:-$MODEL}}"
   mkdir -p .run
-  .venv/bin/python -m bot.rasa_endpoints --out .run/endpoints.yml
+  .venv/bin/python -m bot.rasa_endpoints --out .run/endpoints.yml \
+    --model-server-url "http://127.0.0.1:${ACTIONS_PORT}/models/current.tar.gz"
   RASA_REDIS_PASSWORD=$(.venv/bin/python -c 'import os, urllib.parse as u
 url = os.environ.get("KLINIK_REDIS_URL") or os.environ.get("REDIS_URL") or ""
 print(u.unquote(u.urlparse(url).password or ""))')

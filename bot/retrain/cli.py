@@ -6,6 +6,8 @@ so the same commands run on a tiny project in tests).
     python -m bot.retrain merge reports/nlu/review/review-....yml  # -> nlu/reviewed.yml
     python -m bot.retrain retrain --rasa-url http://127.0.0.1:5005 # gate + promote
     python -m bot.retrain rollback --rasa-url http://127.0.0.1:5005
+    python -m bot.retrain job --mongodb-url mongodb://...          # a training job (no checkout
+                                                                   # writes; e.g. a Kubernetes Job)
 
 Exit codes: 0 ok (retrain: promoted or evaluated), 1 error, 3 retrain refused,
 4 merge refused by `rasa data validate`.
@@ -87,6 +89,10 @@ def _parser() -> argparse.ArgumentParser:
 
     b = sub.add_parser("rollback", parents=[common], help="serve the previous model again")
     b.add_argument("--rasa-url", action="append", default=[])
+
+    j = sub.add_parser("job", parents=[common],
+                       help="run one training job of the NLU inbox (as POST /admin/nlu/retrain)")
+    j.add_argument("--mongodb-url", default=None, help="default: MONGODB_URL / settings")
     return p
 
 
@@ -179,8 +185,50 @@ def cmd_rollback(args: argparse.Namespace, project: Project) -> int:
     return 0
 
 
+def cmd_job(args: argparse.Namespace, project: Project) -> int:
+    """The same job the admin API starts (bot/retrain/jobs.py), against a real MongoDB:
+    committed nlu/ + labelled inbox groups, trained in a temporary directory, gated, stored
+    in the model store; promotion stays an admin action."""
+    from app.settings import load_settings
+    from booking.store import MongoStore, Store
+    from bot.retrain.jobs import JobConfig, TrainingJobs
+
+    url = args.mongodb_url
+    if url is None:
+        settings = load_settings()
+        url = settings.mongodb_url.get_secret_value() if settings.mongodb_url else None
+    if not url or url.startswith("mongomock://"):
+        raise SystemExit("job needs MONGODB_URL: the embedded store lives inside the running "
+                         "app; use POST /admin/nlu/retrain there")
+    ms = MongoStore.from_url(url)
+
+    async def run() -> dict[str, Any] | None:
+        jobs = TrainingJobs(Store(ms), JobConfig(project))
+        job = await jobs.start("cli")
+        if job is None:
+            return None
+        await jobs.wait(job["_id"])
+        return await jobs.get(job["_id"])
+
+    try:
+        done = asyncio.run(run())
+    finally:
+        ms.close()
+    if done is None:
+        print("error: a training job is running", file=sys.stderr)
+        return 1
+    summary = {k: done.get(k) for k in ("_id", "state", "model_id", "error")}
+    summary["gate_passed"] = (done.get("gate") or {}).get("passed")
+    print(json.dumps(summary, default=str) if args.json else
+          f"job {summary['_id']}: {summary['state']}, model {summary['model_id']}, "
+          f"gate {'passed' if summary['gate_passed'] else 'failed'}")
+    if done.get("state") != "succeeded":
+        return 1
+    return 0 if summary["gate_passed"] else REFUSED
+
+
 COMMANDS = {"review": cmd_review, "merge": cmd_merge, "retrain": cmd_retrain,
-            "rollback": cmd_rollback}
+            "rollback": cmd_rollback, "job": cmd_job}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -151,3 +151,16 @@ def confusion_changes(before: Evaluation | None, after: Evaluation) -> list[Conf
     changes = [ConfusionChange(k, old.get(k, 0), after.confusions.get(k, 0)) for k in keys
                if old.get(k, 0) != after.confusions.get(k, 0)]
     return sorted(changes, key=lambda c: (-abs(c.after - c.before), c.pair))
+
+
+def story_success(total: int, failed: int) -> float:
+    """Task success of the conversation suite: the share of test stories predicted fully."""
+    return 1.0 if total <= 0 else max(0.0, (total - failed) / total)
+
+
+def compare_stories(before: float | None, after: float, tolerance: float = 0.0) -> str | None:
+    """Why the candidate is refused on the conversation suite (None: it is not worse)."""
+    if before is None or after >= before - tolerance - 1e-9:
+        return None
+    return (f"conversation suite task success {before:.3f} -> {after:.3f} "
+            f"(drop {before - after:.3f} > {tolerance:.3f})")

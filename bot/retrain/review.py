@@ -49,6 +49,7 @@ class Candidate:
     entities: list[dict[str, Any]]
     at: datetime
     reasons: set[str] = field(default_factory=set)
+    message_id: str = ""              # the chat-log id (the NLU inbox counts each once)
 
 
 def _as_dt(value: Any) -> datetime:
@@ -75,7 +76,7 @@ def _candidate(doc: dict[str, Any]) -> Candidate:
                      str(doc.get("intent") or UNKNOWN_INTENT),
                      float(conf) if isinstance(conf, (int, float)) else 0.0,
                      [e for e in doc.get("entities") or [] if isinstance(e, dict)],
-                     _as_dt(doc.get("at")))
+                     _as_dt(doc.get("at")), message_id=str(doc.get("_id") or ""))
 
 
 def select_candidates(logs: Iterable[dict[str, Any]],

@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -22,9 +23,11 @@ from aiohttp import web
 
 from app.http.auth import requires
 from app.http.errors import error_response
-from app.keys import STORE
+from app.internal import INTERNAL_APP, internal_app
+from app.keys import SETTINGS, STORE
 from booking.errors import StoreUnavailable
-from bot.retrain import nlu_yaml
+from bot.retrain import admin, model_server, nlu_yaml
+from bot.retrain.jobs import JobConfig, TrainingJobs
 from bot.retrain.pii import PiiContext
 from bot.retrain.project import Project
 from bot.retrain.promote import LATEST_JSON, LATEST_MD
@@ -33,6 +36,8 @@ from bot.retrain.review import Review, ReviewOptions, build_review
 log = logging.getLogger(__name__)
 
 PROJECT = web.AppKey("retrain_project", Project)
+JOB_CONFIG = web.AppKey("retrain_job_config", JobConfig)
+STORIES = "tests/rasa/test_stories.yml"   # the conversation suite the gate runs
 MAX_DAYS = 90
 
 
@@ -136,9 +141,33 @@ async def get_report(request: web.Request) -> web.Response:
                         headers={"Cache-Control": "no-store"})
 
 
-def setup(app: web.Application, project: Project | None = None) -> None:
-    """Add the admin NLU routes; `project` defaults to this repository's assistant."""
+def setup(app: web.Application, project: Project | None = None,
+          config: JobConfig | None = None) -> None:
+    """Add the admin NLU routes (review, report, inbox, jobs, models) and, on the internal
+    listener, the model server; `project` defaults to this repository's assistant."""
     app[PROJECT] = project or Project.at()
+    stories = app[PROJECT].root / STORIES
+    app[JOB_CONFIG] = config or JobConfig(app[PROJECT],
+                                          stories=stories if stories.exists() else None)
     app.router.add_get("/admin/nlu/review", get_review)
     app.router.add_post("/admin/nlu/review", post_review)
     app.router.add_get("/admin/nlu/report", get_report)
+    admin.add_routes(app)
+    if INTERNAL_APP in app:
+        model_server.add_internal_route(internal_app(app))
+    app.cleanup_ctx.append(nlu_ctx)
+
+
+async def nlu_ctx(app: web.Application) -> AsyncIterator[None]:
+    """Training jobs need the store (up once the core context ran); the base model is
+    served when nothing was promoted yet."""
+    store = app[STORE]
+    jobs = TrainingJobs(store, app[JOB_CONFIG])
+    app[admin.JOBS] = jobs
+    settings = app.get(SETTINGS)
+    try:
+        await model_server.bootstrap(store, settings.nlu_base_model if settings else None)
+    except StoreUnavailable as exc:
+        log.warning("base NLU model not stored (%s)", exc.code)
+    yield
+    await jobs.close()

@@ -132,6 +132,14 @@ class Settings(BaseSettings):
     outbox_max_attempts: int = env("OUTBOX_MAX_ATTEMPTS", 5,
                                    "WhatsApp attempts per notification before the email "
                                    "fallback.", ge=1)
+    handoff_operator_email: str | None = env(
+        "HANDOFF_OPERATOR_EMAIL", None,
+        "Wati operator (or team inbox) a handed-off conversation is assigned to; unset = "
+        "recorded in the staff inbox only, not assigned in Wati.", max_length=254)
+    handoff_timeout_hours: float = env(
+        "HANDOFF_TIMEOUT_HOURS", 12,
+        "An open handoff returns to the bot after this long, with a polite note.", gt=0,
+        le=24 * 14)
     admin_token: SecretStr | None = env("ADMIN_TOKEN", None, "Static admin token (tools).")
     smtp_host: str = env("SMTP_HOST", "127.0.0.1", "SMTP server for the email fallback.")
     smtp_port: int = env("SMTP_PORT", 1025, "SMTP port.")

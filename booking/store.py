@@ -628,6 +628,7 @@ class Store:
         # imported here: these modules build on this one
         from booking.store_analytics import AnalyticsStore
         from booking.store_chat import ChatStore
+        from booking.store_handoffs import HandoffStore
         from booking.store_outbox import OutboxStore
         from booking.store_reminders import ReminderStore
         from booking.store_retrain import RetrainStore
@@ -642,6 +643,7 @@ class Store:
         self.reminders = ReminderStore(sync)
         self.analytics = AnalyticsStore(sync)
         self.retrain = RetrainStore(sync)
+        self.handoffs = HandoffStore(sync)
 
     async def ensure_indexes(self) -> None:
         await asyncio.to_thread(self.sync.ensure_indexes)

@@ -21,6 +21,9 @@ from bot.payloads import Action, WatiEvent, provider_ids
 from bot.rasa_bridge import RasaBridge, RasaUnavailable, Understanding
 from bot.texts import say
 from notify import window
+from notify.handoff import HandoffDesk
+from notify.handoff_rules import BOT_WORDS, Reason, Resolution, after_hours_note
+from notify.handoff_rules import say as handoff_say
 from notify.outbox import OutboxStatus
 from notify.parked import ParkedStatuses
 from notify.whatsapp import WatiClient, WatiError
@@ -37,6 +40,9 @@ REMINDER_REPLIES = {"hadir": "attend", "attend": "attend",
                     "ubah jadwal": "reschedule", "reschedule": "reschedule",
                     "batal": "cancel", "cancel": "cancel"}
 RASA_INTENTS = {"reschedule": "reschedule_appointment", "cancel": "cancel_appointment"}
+# Written by the actions (action_handoff, the second fallback in a row): a request for a
+# person that the gateway turns into a handoff after Rasa answered (actions/flows.py).
+HANDOFF_KEY = "handoff:"
 
 
 def utcnow() -> datetime:
@@ -47,6 +53,7 @@ class Gateway:
     def __init__(self, *, store: Store, service: BookingService,
                  wati: WatiClient, rasa: RasaBridge, choices: Choices,
                  parked: ParkedStatuses | None = None,
+                 handoffs: HandoffDesk | None = None,
                  clock: Callable[[], datetime] = utcnow) -> None:
         self.store = store
         self.chat = store.chat
@@ -56,6 +63,7 @@ class Gateway:
         self.rasa = rasa
         self.choices = choices
         self.parked = parked
+        self.handoffs = handoffs
         self.clock = clock
 
     async def handle(self, doc: dict[str, Any]) -> None:
@@ -68,6 +76,10 @@ class Gateway:
             await self._contact(event)
         elif action == Action.message:
             await self.on_message(event, doc["received_at"])
+        elif action == Action.staff:
+            await self._staff_message(event)
+        elif action == Action.solved:
+            await self._solved(event)
 
     # ---- status and contacts ------------------------------------------------------------
     async def _status(self, event: WatiEvent, status: OutboxStatus) -> None:
@@ -87,6 +99,81 @@ class Gateway:
         if await self.chat.register_contact(event.waId, event.senderName, self.clock()):
             log.info("new WhatsApp contact registered")
 
+    # ---- staff in Wati's inbox ------------------------------------------------------------
+    async def _staff_message(self, event: WatiEvent) -> None:
+        """A person wrote from Wati's inbox: logged in the chat log as staff's; the
+        conversation is theirs (a handoff is opened if none is). Our own sends reported
+        with an operator are treated as the status events they are."""
+        wa_id = event.waId
+        assert wa_id
+        ids = provider_ids(event)
+        if await self.store.handoffs.outbound_logged(ids) or \
+                await self.outbox.status_by_provider_id(ids, OutboxStatus.sent, self.clock()):
+            return
+        now = self.clock()
+        by = event.operatorEmail or event.operatorName or "wati"
+        await self.chat.insert_chat_logs([{
+            "wa_id": wa_id, "direction": "out", "text": event.text or "",
+            "type": (event.type or "text").lower(), "message_id": event.message_key,
+            "at": now, "by": by, "staff": True, "language": None}])
+        if self.handoffs is None:
+            return
+        handoff = await self.handoffs.open_for(wa_id)
+        if handoff is None:
+            handoff, _ = await self.handoffs.begin(wa_id, Reason.staff, by=by, operator=by)
+        await self.handoffs.staff_wrote(handoff, event.text or "", now, by)
+
+    async def _solved(self, event: WatiEvent) -> None:
+        assert event.waId
+        if self.handoffs is None:
+            return
+        handoff = await self.handoffs.open_for(event.waId)
+        if handoff is not None:
+            await self.handoffs.resolve(handoff["id"], Resolution.wati,
+                                        by=event.operatorEmail or "wati")
+
+    async def _handed_off(self, wa_id: str, shown: str, kind: str, event: WatiEvent,
+                          received_at: datetime, lang: str) -> bool:
+        """While a person has the conversation the message is stored and logged, not sent to
+        Rasa (True). An expired handoff is given back first (the patient gets the note);
+        the BOT_WORDS still reach the bot, which keeps helping while the patient waits."""
+        if self.handoffs is None:
+            return False
+        handoff = await self.handoffs.open_for(wa_id)
+        if handoff is None:
+            return False
+        if handoff["expires_at"] <= self.clock():
+            await self.handoffs.resolve(handoff["id"], Resolution.timeout, by="timeout")
+            return False
+        await self.handoffs.patient_wrote(handoff, shown or f"[{kind}]", received_at)
+        if render.normalise_choice(shown) in BOT_WORDS:
+            return False
+        await self.chat.insert_chat_logs([chatlog.inbound(
+            wa_id, shown or f"[{kind}]", kind, event.message_key, received_at,
+            Understanding(handoff=True), lang)])
+        WEBHOOKS.labels(outcome="handed_off").inc()
+        return True
+
+    async def _handoff_requested(self, wa_id: str, lang: str, name: str | None,
+                                 replies: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """After Rasa: did an action ask for a person (kv handoff:<waId>)? Then open the
+        handoff. The replies to send: Rasa's, and outside opening hours when a person will
+        answer; after the second fallback in a row the bot's offer becomes the handoff."""
+        if self.handoffs is None:
+            return replies
+        request = await self.store.kv.get(HANDOFF_KEY + wa_id)
+        if not isinstance(request, dict) or not request.get("open"):
+            return replies
+        reason = Reason.fallback if request.get("reason") == "fallback" else Reason.requested
+        lang = str(request["language"]) if request.get("language") in ("id", "en") else lang
+        await self.handoffs.begin(wa_id, reason, language=lang, name=name)
+        await self.store.kv.set(HANDOFF_KEY + wa_id, {**request, "open": False,
+                                                      "taken_at": self.clock().isoformat()})
+        if reason == Reason.fallback:
+            replies = [{"text": handoff_say("started", lang)}]
+        note = after_hours_note(self.clock(), lang)
+        return [*replies, {"text": note}] if note else replies
+
     # ---- messages -----------------------------------------------------------------------
     async def on_message(self, event: WatiEvent, received_at: datetime) -> None:
         wa_id = event.waId
@@ -99,6 +186,9 @@ class Gateway:
         lang = guessed or (before or {}).get("language") or "id"
         logs: list[dict[str, Any]] = []
         understood: Understanding | None = None
+        if (shown or kind not in TEXT_TYPES) and \
+                await self._handed_off(wa_id, shown, kind, event, received_at, lang):
+            return
         if kind in SILENT_TYPES:
             replies = []
             shown = shown or f"[{kind}]"
@@ -121,6 +211,8 @@ class Gateway:
                     replies = [{"text": say("busy", lang)}]
                 else:
                     understood = Understanding()  # filled after the replies went out
+                    replies = await self._handoff_requested(wa_id, lang, event.senderName,
+                                                            replies)
         rendered = render.render(replies, lang)
         if rendered.choices:
             await self.choices.remember(wa_id, rendered.choices)

@@ -72,7 +72,8 @@ async def bot_ctx(app: web.Application) -> AsyncIterator[None]:
     redis = coordinator.redis  # a bounded blocking pool (booking.locks.redis_client)
     gateway = Gateway(store=store, service=app[SERVICE], wati=notifier.wati, rasa=rasa,
                       choices=Choices(redis, coordinator.ns),
-                      parked=ParkedStatuses(redis, coordinator.ns))
+                      parked=ParkedStatuses(redis, coordinator.ns),
+                      handoffs=notifier.handoffs)
     inbox = Inbox(chat, redis, coordinator.ns, gateway.handle)
     app[RUNTIME] = BotRuntime(
         session=notifier.session, chat=chat, wati=notifier.wati, rasa=rasa, gateway=gateway,

@@ -28,6 +28,8 @@ class Kind(StrEnum):
     manual = "manual"
     whatsapp_verification = "whatsapp_verification"  # a code proving the number is theirs
     account_exists = "account_exists"  # someone tried to register with a known address
+    handoff_reply = "handoff_reply"  # staff's reply from the staff inbox
+    handoff_note = "handoff_note"    # the handoff ended without staff (timeout)
 
 
 class OutboxEntry(Model):

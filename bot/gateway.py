@@ -154,7 +154,7 @@ class Gateway:
         WEBHOOKS.labels(outcome="handed_off").inc()
         return True
 
-    async def _handoff_requested(self, wa_id: str, lang: str, name: str | None,
+    async def _handoff_requested(self, wa_id: str, lang: str, name: str | None, shown: str,
                                  replies: list[dict[str, Any]]) -> list[dict[str, Any]]:
         """After Rasa: did an action ask for a person (kv handoff:<waId>)? Then open the
         handoff. The replies to send: Rasa's, and outside opening hours when a person will
@@ -166,7 +166,7 @@ class Gateway:
             return replies
         reason = Reason.fallback if request.get("reason") == "fallback" else Reason.requested
         lang = str(request["language"]) if request.get("language") in ("id", "en") else lang
-        await self.handoffs.begin(wa_id, reason, language=lang, name=name)
+        await self.handoffs.begin(wa_id, reason, language=lang, name=name, current=shown)
         await self.store.kv.set(HANDOFF_KEY + wa_id, {**request, "open": False,
                                                       "taken_at": self.clock().isoformat()})
         if reason == Reason.fallback:
@@ -212,7 +212,7 @@ class Gateway:
                 else:
                     understood = Understanding()  # filled after the replies went out
                     replies = await self._handoff_requested(wa_id, lang, event.senderName,
-                                                            replies)
+                                                            shown, replies)
         rendered = render.render(replies, lang)
         if rendered.choices:
             await self.choices.remember(wa_id, rendered.choices)

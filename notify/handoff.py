@@ -52,12 +52,17 @@ class HandoffDesk:
     # ---- open ---------------------------------------------------------------------------
     async def begin(self, wa_id: str, reason: Reason, *, by: str = "bot",
                     language: str = "id", name: str | None = None,
-                    operator: str | None = None) -> tuple[dict[str, Any], bool]:
+                    operator: str | None = None, current: str | None = None
+                    ) -> tuple[dict[str, Any], bool]:
         """Open (or find the open) handoff of this number: (doc, created). Assigns the
         conversation in Wati when it was created; a failed assignment is recorded on the
-        handoff (staff still see it in our inbox) and logged."""
+        handoff (staff still see it in our inbox) and logged. `current`: the patient's
+        message being handled (not in the chat log yet)."""
         now = self.clock()
         recent = await self.handoffs.recent_chat(wa_id, LAST_MESSAGES)
+        if current:
+            recent = [*recent, {"direction": "in", "text": current[:1000], "at": now}]
+            recent = recent[-LAST_MESSAGES:]
         if name is None:
             contact = await self.store.chat.contact(wa_id)
             name = (contact or {}).get("name") or None

@@ -7,6 +7,7 @@ from aiohttp import web
 from api import handlers_auth as auth
 from api import handlers_bookings as bookings
 from api import handlers_doctors as doctors
+from api import handlers_handoffs as handoffs
 from api import handlers_ops as ops
 from api import handlers_photos as photos
 from api import handlers_users as users
@@ -51,6 +52,7 @@ ROUTES = [
     web.get(USER, users.get_user),
     web.patch(USER, users.patch_user),
     web.delete(USER, users.delete_user),
+    *handoffs.ROUTES,
     web.get("/ready", ops.ready),
     web.get("/openapi.json", ops.openapi_json),
     web.get("/docs", ops.docs),

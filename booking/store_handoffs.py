@@ -141,7 +141,8 @@ def recent_chat(ms: MongoStore, wa_id: str, limit: int = 10) -> list[dict[str, A
     """The last `limit` chat log lines of this number, oldest first."""
     docs = list(ms.chat_logs.find({"wa_id": str(wa_id)},
                                   {"_id": 0, "direction": 1, "text": 1, "at": 1, "by": 1,
-                                   "type": 1}).sort("at", DESCENDING).limit(limit))
+                                   "type": 1})
+                .sort([("at", DESCENDING), ("_id", DESCENDING)]).limit(limit))
     docs.reverse()
     for d in docs:
         if d.get("at") is not None:

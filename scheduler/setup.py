@@ -41,6 +41,18 @@ async def measure_backlog(app: web.Application) -> int:
     return count
 
 
+HANDOFF_SWEEP_SECONDS = 60  # timeouts of handoffs and the klinik_handoffs_open gauge
+
+
+async def sweep_handoffs(app: web.Application) -> int:
+    """Give back to the bot the handoffs whose HANDOFF_TIMEOUT_HOURS passed (the patient is
+    told), and set klinik_handoffs_open (alerted on in production)."""
+    desk = app[NOTIFIER].handoffs
+    expired = await desk.expire_due()
+    await desk.measure()
+    return expired
+
+
 def setup(app: web.Application) -> None:
     app.cleanup_ctx.append(scheduler_ctx)
 
@@ -61,6 +73,9 @@ async def scheduler_ctx(app: web.Application) -> AsyncIterator[None]:
     scheduler.add_job(measure_backlog, "interval", seconds=BACKLOG_SECONDS, args=[app],
                       id="outbox_backlog", coalesce=True, replace_existing=True)
     names.append("outbox_backlog")
+    scheduler.add_job(sweep_handoffs, "interval", seconds=HANDOFF_SWEEP_SECONDS, args=[app],
+                      id="handoff_sweep", coalesce=True, replace_existing=True)
+    names.append("handoff_sweep")
     scheduler.start()
     app[SCHEDULER] = scheduler
     app[JOBS] = jobs

@@ -189,3 +189,21 @@ async def test_one_open_handoff_per_number_even_when_two_begin_at_once(bot_app: 
     assert len({doc["id"] for doc, _ in results}) == 1
     assert len(handoffs(bot_app)) == 1
     assert len(bot_app.sandbox.state.assignments) == 1
+
+
+async def test_the_sweep_expires_and_the_gauge_counts_unanswered(bot_app: BotApp) -> None:
+    from app.metrics import REGISTRY
+    from notify.handoff_rules import Reason
+    from scheduler.setup import sweep_handoffs
+
+    app = bot_app.client.server.app
+    desk = app[NOTIFIER].handoffs
+    waiting, _ = await desk.begin("6281200000001", Reason.requested)
+    answered, _ = await desk.begin("6281200000002", Reason.requested)
+    await desk.staff_wrote(answered, "Halo", datetime.now(UTC), "cs@klinik.test")
+    assert await sweep_handoffs(app) == 0
+    assert REGISTRY.get_sample_value("klinik_handoffs_open") == 1
+    bot_app.store.db["handoffs"].update_one(
+        {"_id": waiting["id"]}, {"$set": {"expires_at": datetime.now(UTC)}})
+    assert await sweep_handoffs(app) == 1
+    assert REGISTRY.get_sample_value("klinik_handoffs_open") == 0

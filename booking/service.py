@@ -282,7 +282,8 @@ class BookingService:
                 source=source, created_at=now, updated_at=now, slot_key=slot_key(doctor.id, start),
                 idempotency_key=idempotency_key,
                 rescheduled_from=rescheduled_from.id if rescheduled_from else None,
-                outbox_pending=[Notice.booking_rescheduled.value] if rescheduled_from else
+                outbox_pending=[Notice.booking_rescheduled.value,
+                                Notice.doctor_booking_rescheduled.value] if rescheduled_from else
                 [Notice.booking_confirmation.value, Notice.doctor_new_booking.value],
                 history=[HistoryEntry(at=now, actor=actor.user_id, status=BookingStatus.confirmed,
                                       action="rescheduled_in" if rescheduled_from else "booked")])
@@ -380,7 +381,8 @@ class BookingService:
         updated = await self._transition(
             booking, BookingStatus.cancelled, actor, "cancelled",
             {"cancel_reason": reason[:500] or None,
-             "outbox_pending": [Notice.booking_cancelled.value]}, note=reason[:500])
+             "outbox_pending": [Notice.booking_cancelled.value,
+                                Notice.doctor_booking_cancelled.value]}, note=reason[:500])
         await self._emit(updated)
         return updated
 
@@ -429,7 +431,12 @@ class BookingService:
             raise NotFound("booking not found", booking_id=booking_id)
         if booking.start > self.clock():
             raise InvalidTransition("a no-show can only be recorded after the start time")
-        return await self._transition(booking, BookingStatus.no_show, actor, "no_show")
+        # The doctor hears of a no-show staff recorded (not of their own mark).
+        pending = [] if actor.role == Role.doctor else [Notice.doctor_no_show.value]
+        updated = await self._transition(booking, BookingStatus.no_show, actor, "no_show",
+                                         {"outbox_pending": pending} if pending else None)
+        await self._emit(updated)
+        return updated
 
     async def confirm_attendance(self, booking_id: str, *, actor: Actor) -> Booking:
         booking = await self.get_booking(booking_id, actor)

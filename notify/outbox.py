@@ -22,6 +22,9 @@ class Kind(StrEnum):
     booking_cancelled = "booking_cancelled"
     booking_rescheduled = "booking_rescheduled"
     doctor_new_booking = "doctor_new_booking"
+    doctor_booking_cancelled = "doctor_booking_cancelled"      # the doctor hears of every
+    doctor_booking_rescheduled = "doctor_booking_rescheduled"  # change, patient's or staff's
+    doctor_no_show = "doctor_no_show"
     appointment_reminder = "appointment_reminder"
     schedule_changed = "schedule_changed"
     doctor_daily_agenda = "doctor_daily_agenda"

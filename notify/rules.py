@@ -26,10 +26,15 @@ def booking_params(booking: Booking, doctor: Doctor, patient: User, lang: str) -
             "date": day, "time": clock, "clinic": doctor.clinic}
 
 
+# What the doctor is told: every change of their bookings, by the patient or by staff.
+DOCTOR_KINDS = frozenset({Kind.doctor_new_booking, Kind.doctor_booking_cancelled,
+                          Kind.doctor_booking_rescheduled, Kind.doctor_no_show})
+
+
 def entries_for(kind: Kind, booking: Booking, doctor: Doctor, patient: User,
                 doctor_user: User | None = None) -> list[OutboxEntry]:
     """The outbox entries one booking event produces; dedupe keys make replays harmless."""
-    if kind == Kind.doctor_new_booking:
+    if kind in DOCTOR_KINDS:
         to = doctor.whatsapp or (doctor_user.whatsapp if doctor_user else None)
         email = doctor.email or (doctor_user.email if doctor_user else None)
         lang = doctor_user.language if doctor_user else "id"

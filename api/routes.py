@@ -11,6 +11,7 @@ from api import handlers_handoffs as handoffs
 from api import handlers_ops as ops
 from api import handlers_photos as photos
 from api import handlers_users as users
+from api import handlers_waitlist as waitlist
 
 DOCTOR = "/doctors/{doctor_id}"
 BOOKING = "/bookings/{booking_id}"
@@ -53,6 +54,7 @@ ROUTES = [
     web.patch(USER, users.patch_user),
     web.delete(USER, users.delete_user),
     *handoffs.ROUTES,
+    *waitlist.ROUTES,
     web.get("/ready", ops.ready),
     web.get("/openapi.json", ops.openapi_json),
     web.get("/docs", ops.docs),

@@ -132,6 +132,10 @@ class Settings(BaseSettings):
     outbox_max_attempts: int = env("OUTBOX_MAX_ATTEMPTS", 5,
                                    "WhatsApp attempts per notification before the email "
                                    "fallback.", ge=1)
+    waitlist_offer_minutes: int = env(
+        "WAITLIST_OFFER_MINUTES", 15,
+        "How long a freed slot is held for the waitlisted patient it is offered to.",
+        ge=1, le=24 * 60)
     handoff_operator_email: str | None = env(
         "HANDOFF_OPERATOR_EMAIL", None,
         "Wati operator (or team inbox) a handed-off conversation is assigned to; unset = "

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
@@ -105,6 +105,16 @@ class BookingService:
         self.notices = notices
         self.policy = policy or Policy()
         self.clock = clock
+        # Told of every slot a cancellation or a move frees (the waitlist): (doctor, start).
+        self.slot_listeners: list[Callable[[str, datetime], Awaitable[Any]]] = []
+
+    async def _slot_freed(self, doctor_id: str, start: datetime) -> None:
+        """A listener's failure never undoes the change that freed the slot."""
+        for listener in self.slot_listeners:
+            try:
+                await listener(doctor_id, start)
+            except Exception:
+                log.exception("slot listener failed")
 
     # ---- doctors and availability ----------------------------------------------------
     async def doctor(self, doctor_id: str) -> Doctor:
@@ -384,6 +394,7 @@ class BookingService:
              "outbox_pending": [Notice.booking_cancelled.value,
                                 Notice.doctor_booking_cancelled.value]}, note=reason[:500])
         await self._emit(updated)
+        await self._slot_freed(updated.doctor_id, updated.start)
         return updated
 
     async def reschedule(self, booking_id: str, new_start: datetime, *, actor: Actor,
@@ -422,6 +433,7 @@ class BookingService:
             return await self._taken(doctor, new_start, old.patient_id, result)
         await self.coord.release_hold(doctor.id, new_start, old.patient_id)
         await self._emit(result.booking)
+        await self._slot_freed(old.doctor_id, old.start)
         log.info("booking %s rescheduled to %s", old.id, result.booking.id)
         return Booked(result.booking, doctor)
 

@@ -632,6 +632,7 @@ class Store:
         from booking.store_outbox import OutboxStore
         from booking.store_reminders import ReminderStore
         from booking.store_retrain import RetrainStore
+        from booking.store_waitlist import WaitlistStore
 
         self.sync = sync
         self.users = Users(sync)
@@ -644,6 +645,7 @@ class Store:
         self.analytics = AnalyticsStore(sync)
         self.retrain = RetrainStore(sync)
         self.handoffs = HandoffStore(sync)
+        self.waitlist = WaitlistStore(sync)
 
     async def ensure_indexes(self) -> None:
         await asyncio.to_thread(self.sync.ensure_indexes)

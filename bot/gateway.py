@@ -12,9 +12,11 @@ from typing import Any
 
 from app.metrics import OUTBOX, WEBHOOKS
 from booking.errors import BookingError, NotFound
+from booking.formatting import local_when
 from booking.models import Booking, Role
 from booking.service import Actor, BookingService
 from booking.store import Store
+from booking.waitlist import WaitlistService
 from bot import chatlog, language, render
 from bot.choices import Choices
 from bot.payloads import Action, WatiEvent, provider_ids
@@ -40,6 +42,9 @@ REMINDER_REPLIES = {"hadir": "attend", "attend": "attend",
                     "ubah jadwal": "reschedule", "reschedule": "reschedule",
                     "batal": "cancel", "cancel": "cancel"}
 RASA_INTENTS = {"reschedule": "reschedule_appointment", "cancel": "cancel_appointment"}
+# Answers to a waitlist offer (notify/rules.py WAITLIST_REPLIES), typed or tapped.
+WAITLIST_REPLIES = {"ambil": "take", "take it": "take", "take": "take",
+                    "lewati": "skip", "skip": "skip"}
 # Written by the actions (action_handoff, the second fallback in a row): a request for a
 # person that the gateway turns into a handoff after Rasa answered (actions/flows.py).
 HANDOFF_KEY = "handoff:"
@@ -54,6 +59,7 @@ class Gateway:
                  wati: WatiClient, rasa: RasaBridge, choices: Choices,
                  parked: ParkedStatuses | None = None,
                  handoffs: HandoffDesk | None = None,
+                 waitlist: WaitlistService | None = None,
                  clock: Callable[[], datetime] = utcnow) -> None:
         self.store = store
         self.chat = store.chat
@@ -64,6 +70,7 @@ class Gateway:
         self.choices = choices
         self.parked = parked
         self.handoffs = handoffs
+        self.waitlist = waitlist
         self.clock = clock
 
     async def handle(self, doc: dict[str, Any]) -> None:
@@ -246,8 +253,36 @@ class Gateway:
             handled = await self._reminder_reply(wa_id, shown, lang)
             if handled is not None:
                 return handled
+        choice = WAITLIST_REPLIES.get(render.normalise_choice(shown))
+        if choice is not None:
+            answered = await self._waitlist_reply(wa_id, choice, shown, lang)
+            if answered is not None:
+                return answered
         payload = await self.choices.resolve(wa_id, shown)
         return payload or shown
+
+    async def _waitlist_reply(self, wa_id: str, choice: str, shown: str, lang: str
+                              ) -> list[dict[str, Any]] | None:
+        """'Ambil'/'Lewati' to an open waitlist offer; None when there is none (Rasa)."""
+        if self.waitlist is None:
+            return None
+        patient = await self.store.users.find(whatsapp=wa_id)
+        if patient is None:
+            return None
+        offer = await self.waitlist.open_offer(patient.id)
+        if offer is None:
+            return None
+        lang = "en" if render.normalise_choice(shown) in ("take it", "take", "skip") else lang
+        if choice == "skip":
+            await self.waitlist.skip(offer["id"], patient.id)
+            return [{"text": say("waitlist_skipped", lang)}]
+        result = await self.waitlist.take(offer["id"], patient.id)
+        if result.booking is None:
+            return [{"text": say(f"waitlist_{result.outcome}", lang)}]
+        doctor = await self.service.doctor(result.booking.doctor_id)
+        day, clock = local_when(result.booking.start, doctor.timezone, lang)
+        return [{"text": say(f"waitlist_{result.outcome}", lang, doctor=doctor.name, date=day,
+                             time=clock, ref=result.booking.ref)}]
 
     async def _reminder_reply(self, wa_id: str, shown: str, lang: str
                               ) -> str | list[dict[str, Any]] | None:

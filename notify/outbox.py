@@ -31,6 +31,7 @@ class Kind(StrEnum):
     manual = "manual"
     whatsapp_verification = "whatsapp_verification"  # a code proving the number is theirs
     account_exists = "account_exists"  # someone tried to register with a known address
+    waitlist_offer = "waitlist_offer"  # an earlier slot freed up for a waiting patient
     handoff_reply = "handoff_reply"  # staff's reply from the staff inbox
     handoff_note = "handoff_note"    # the handoff ended without staff (timeout)
 

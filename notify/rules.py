@@ -160,6 +160,34 @@ def agenda_entry(doctor: Doctor, doctor_user: User | None, day: date,
     return entry.to_doc()
 
 
+# The replies a waitlist offer takes (the gateway maps them back; buttons inside the window).
+WAITLIST_REPLIES = {"id": ("Ambil", "Lewati"), "en": ("Take it", "Skip")}
+
+
+class WaitlistMessages:
+    """notify/'s side of booking.waitlist.OfferMessages: the outbox document of an offer."""
+
+    def offer_entry(self, offer: dict[str, Any], doctor: Doctor, patient: User,
+                    minutes: int) -> dict[str, Any] | None:
+        if not patient.whatsapp and not patient.email:
+            return None
+        lang = "en" if offer.get("language") == "en" else "id"
+        day, clock = local_when(offer["start"], doctor.timezone, lang)
+        params = {"name": patient.name or "", "doctor": doctor.name, "date": day,
+                  "time": clock, "clinic": doctor.clinic, "minutes": str(minutes)}
+        entry = OutboxEntry(kind=Kind.waitlist_offer,
+                            dedupe_key=f"{Kind.waitlist_offer.value}:{offer['id']}",
+                            doctor_id=doctor.id, to=patient.whatsapp, email=patient.email,
+                            language=lang, params=params,
+                            text=render(Kind.waitlist_offer.value, lang, params),
+                            created_at=offer["created_at"],
+                            next_attempt_at=offer["created_at"])
+        doc = entry.to_doc()
+        doc["offer_id"] = offer["id"]
+        doc["quick_replies"] = list(WAITLIST_REPLIES[lang])
+        return doc
+
+
 class BookingNotices:
     """notify/'s side of booking.notices.Notices: the outbox documents of one notice."""
 

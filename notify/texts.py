@@ -21,6 +21,12 @@ _TEXTS = {
         "Pasien baru: {patient}, {date}, {time} (kode {ref}).",
     ("doctor_new_booking", "en"):
         "New patient: {patient}, {date}, {time} (ref {ref}).",
+    ("waitlist_offer", "id"):
+        "Kabar baik! Ada jadwal lebih cepat dengan {doctor}: {date}, {time} di {clinic}. "
+        "Slot ini kami tahan {minutes} menit untuk Anda. Balas: Ambil / Lewati.",
+    ("waitlist_offer", "en"):
+        "Good news! An earlier slot with {doctor} is free: {date}, {time} at {clinic}. "
+        "We hold it for you for {minutes} minutes. Reply: Take it / Skip.",
     ("doctor_booking_cancelled", "id"):
         "Booking dibatalkan: {patient}, {date}, {time} (kode {ref}).",
     ("doctor_booking_cancelled", "en"):

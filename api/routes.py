@@ -12,6 +12,7 @@ from api import handlers_ops as ops
 from api import handlers_photos as photos
 from api import handlers_users as users
 from api import handlers_waitlist as waitlist
+from api import staff_page as staff
 
 DOCTOR = "/doctors/{doctor_id}"
 BOOKING = "/bookings/{booking_id}"
@@ -55,6 +56,7 @@ ROUTES = [
     web.delete(USER, users.delete_user),
     *handoffs.ROUTES,
     *waitlist.ROUTES,
+    *staff.ROUTES,
     web.get("/ready", ops.ready),
     web.get("/openapi.json", ops.openapi_json),
     web.get("/docs", ops.docs),

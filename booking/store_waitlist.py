@@ -60,6 +60,7 @@ def ensure_indexes(ms: MongoStore) -> None:
     offers(ms).create_index([("entry_id", ASCENDING), ("slot_key", ASCENDING)], unique=True)
     offers(ms).create_index([("status", ASCENDING), ("expires_at", ASCENDING)])
     offers(ms).create_index([("patient_id", ASCENDING), ("status", ASCENDING)])
+    offers(ms).create_index([("created_at", ASCENDING), ("doctor_id", ASCENDING)])  # analytics
 
 
 # ---- entries ---------------------------------------------------------------------------------
@@ -161,6 +162,26 @@ def due_offers(ms: MongoStore, now: datetime, limit: int = 200) -> list[dict[str
                  .sort("expires_at", ASCENDING).limit(limit))
 
 
+@store_call
+def stats(ms: MongoStore, start: datetime, end: datetime, doctor_ids: list[str] | None
+          ) -> dict[str, int]:
+    """For analytics: active entries now, offers made in [start, end), offers taken and the
+    minutes they saved (how much earlier than their booking patients were seen)."""
+    by_doctor: dict[str, Any] = {} if doctor_ids is None else {
+        "doctor_id": {"$in": [str(i) for i in doctor_ids]}}
+    waiting = entries(ms).count_documents({"status": ACTIVE, **by_doctor})
+    counts = {"offers": 0, "taken": 0, "minutes_saved": 0}
+    for doc in offers(ms).aggregate([
+            {"$match": {"created_at": {"$gte": start, "$lt": end}, **by_doctor}},
+            {"$group": {"_id": "$status", "n": {"$sum": 1},
+                        "saved": {"$sum": {"$ifNull": ["$minutes_saved", 0]}}}}]):
+        counts["offers"] += int(doc["n"])
+        if doc["_id"] == "taken":
+            counts["taken"] = int(doc["n"])
+            counts["minutes_saved"] = int(doc["saved"])
+    return {"waiting": int(waiting), **counts}
+
+
 class WaitlistStore(StoreModule):
     ensure_indexes = query(ensure_indexes)
     add_entry = query(add_entry)
@@ -175,3 +196,4 @@ class WaitlistStore(StoreModule):
     set_offer = query(set_offer)
     open_offer_for = query(open_offer_for)
     due_offers = query(due_offers)
+    stats = query(stats)

@@ -7,7 +7,7 @@ Template params stay the ones the approved Wati templates declare; the free-form
 
 from __future__ import annotations
 
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -188,6 +188,20 @@ class WaitlistMessages:
         return doc
 
 
+# Changes told to a doctor wait this long, so several within a few minutes go as one message
+# (the dispatcher sends a batch together: notify/dispatcher.py).
+DOCTOR_BATCH_KINDS = frozenset({Kind.doctor_booking_cancelled, Kind.doctor_booking_rescheduled,
+                                Kind.doctor_no_show})
+DOCTOR_BATCH_DELAY = timedelta(minutes=3)
+_BATCH_HEAD = {"id": "Perubahan jadwal ({count}):", "en": "Schedule changes ({count}):"}
+
+
+def batch_text(texts: list[str], lang: str) -> str:
+    """One message for several changes told to a doctor."""
+    head = _BATCH_HEAD["en" if lang == "en" else "id"].format(count=len(texts))
+    return "\n".join([head, *(f"• {t}" for t in texts)])
+
+
 class BookingNotices:
     """notify/'s side of booking.notices.Notices: the outbox documents of one notice."""
 
@@ -200,5 +214,10 @@ class BookingNotices:
             if occasion:
                 entry = entry.model_copy(
                     update={"dedupe_key": f"{kind.value}:{booking.id}:{occasion}"})
-            docs.append(entry.to_doc())
+            doc = entry.to_doc()
+            if kind in DOCTOR_BATCH_KINDS:
+                doc["batch"] = f"doctor:{doctor.id}"
+                # from the change's own time (the service's clock)
+                doc["next_attempt_at"] = as_utc(booking.updated_at) + DOCTOR_BATCH_DELAY
+            docs.append(doc)
         return docs

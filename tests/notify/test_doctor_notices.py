@@ -14,6 +14,7 @@ from booking.notices import Notice
 from booking.service import Actor, Booked, BookingService
 from booking.store import MongoStore
 from tests.conftest import Clock, make_doctor
+from tests.notify.test_dispatcher import chat, make  # noqa: F401 - fixtures
 
 JKT = ZoneInfo("Asia/Jakarta")
 DOCTOR_WA = "6281299990001"
@@ -109,3 +110,36 @@ async def test_a_doctor_without_contact_gets_nothing(service: BookingService,
     booking = await book(service, patient, quiet, wib(8, 9))
     await service.cancel(booking.id, actor=Actor(patient.id, Role.patient))
     assert doctor_entries(sync_store, "doctor_booking_cancelled") == []
+
+
+async def test_changes_within_minutes_reach_the_doctor_as_one_message(
+        service: BookingService, sync_store: MongoStore, doctor: Doctor, patient: User,
+        make: Any, sandbox: Any, clock: Clock) -> None:
+    """Three changes in a row: held for a few minutes, then one WhatsApp with all three; every
+    entry is recorded sent with the message's id (its delivery statuses reach them all)."""
+    await service.store.chat.touch_inbound(DOCTOR_WA, clock.now, "dr", "id")  # in the window
+    first = await book(service, patient, doctor, wib(8, 9))
+    second = await book(service, patient, doctor, wib(8, 11))
+    await service.cancel(first.id, actor=Actor(patient.id, Role.patient))
+    result = await service.reschedule(second.id, wib(9, 14),
+                                      actor=Actor(patient.id, Role.patient))
+    assert isinstance(result, Booked)
+    clock.advance(seconds=30)
+    third = await book(service, patient, doctor, wib(10, 9))
+    await service.cancel(third.id, actor=Actor("admin", Role.admin))
+    dispatcher = make()
+    await dispatcher.run_once()
+    assert sandbox.sent_to(DOCTOR_WA) == [m for m in sandbox.sent_to(DOCTOR_WA)
+                                          if "Pasien baru" in m["text"]]  # held back
+    clock.advance(minutes=3)
+    await dispatcher.run_once()
+    changes = [m for m in sandbox.sent_to(DOCTOR_WA) if "Pasien baru" not in m["text"]]
+    assert len(changes) == 1
+    lines = changes[0]["text"].split("\n")
+    assert lines[0] == "Perubahan jadwal (3):"
+    assert [line.split(":")[0] for line in lines[1:]] == [
+        "• Booking dibatalkan", "• Booking dipindah", "• Booking dibatalkan"]
+    docs = list(sync_store.outbox.find({"batch": f"doctor:{doctor.id}"}))
+    assert {d["status"] for d in docs} == {"sent"}
+    assert len({d["provider_message_id"] for d in docs}) == 1
+    assert sum(1 for d in docs if d.get("batched_into")) == 2

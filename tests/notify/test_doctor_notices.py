@@ -114,7 +114,7 @@ async def test_a_doctor_without_contact_gets_nothing(service: BookingService,
 
 async def test_changes_within_minutes_reach_the_doctor_as_one_message(
         service: BookingService, sync_store: MongoStore, doctor: Doctor, patient: User,
-        make: Any, sandbox: Any, clock: Clock) -> None:
+        make: Any, sandbox: Any, clock: Clock) -> None:  # noqa: F811
     """Three changes in a row: held for a few minutes, then one WhatsApp with all three; every
     entry is recorded sent with the message's id (its delivery statuses reach them all)."""
     await service.store.chat.touch_inbound(DOCTOR_WA, clock.now, "dr", "id")  # in the window

@@ -54,6 +54,12 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+def offers_a_person(replies: list[dict[str, Any]]) -> bool:
+    """Rasa's replies offer a person (utter_fallback_handoff's "Hubungi staf" button)."""
+    return any(isinstance(b, dict) and b.get("payload") == "/human_handoff"
+               for r in replies for b in (r.get("buttons") or []))
+
+
 class Gateway:
     def __init__(self, *, store: Store, service: BookingService,
                  wati: WatiClient, rasa: RasaBridge, choices: Choices,
@@ -206,20 +212,7 @@ class Gateway:
             WEBHOOKS.labels(outcome="empty").inc()
             return
         else:
-            message = await self._rasa_message(wa_id, kind, shown, lang)
-            if isinstance(message, list):  # answered here (a reminder's "Hadir")
-                replies = message
-            else:
-                try:
-                    replies = await self.rasa.send(wa_id, message, sender_name=event.senderName,
-                                                   message_id=event.message_key)
-                except RasaUnavailable as exc:
-                    log.warning("rasa unavailable: %s", exc)
-                    replies = [{"text": say("busy", lang)}]
-                else:
-                    understood = Understanding()  # filled after the replies went out
-                    replies = await self._handoff_requested(wa_id, lang, event.senderName,
-                                                            shown, replies)
+            replies, understood = await self._ask(wa_id, kind, shown, lang, event)
         rendered = render.render(replies, lang)
         if rendered.choices:
             await self.choices.remember(wa_id, rendered.choices)
@@ -236,6 +229,10 @@ class Gateway:
             _, got = await asyncio.gather(send_all(), self.rasa.understanding(wa_id))
             understood = got
             lang = got.language or lang
+            if got.handoff or got.intent is None:  # asked for a person (or unknown): see kv
+                extra = await self._handoff_requested(wa_id, lang, event.senderName, shown, [])
+                for out in render.render(extra, lang).messages:
+                    logs.append(await self._reply(wa_id, out, received_at, lang))
         logs.insert(0, chatlog.inbound(wa_id, shown, kind, event.message_key, received_at,
                                        understood, lang))
         try:
@@ -245,6 +242,23 @@ class Gateway:
             # a second time. The log line is what is lost, and it is said here.
             log.warning("chat log not written (%s): %d lines", exc.code, len(logs))
         WEBHOOKS.labels(outcome="processed").inc()
+
+    async def _ask(self, wa_id: str, kind: str, shown: str, lang: str, event: WatiEvent
+                   ) -> tuple[list[dict[str, Any]], Understanding | None]:
+        """The replies to a text message; an Understanding to fill when Rasa answered."""
+        message = await self._rasa_message(wa_id, kind, shown, lang)
+        if isinstance(message, list):  # answered here (a reminder's "Hadir", an offer)
+            return message, None
+        try:
+            replies = await self.rasa.send(wa_id, message, sender_name=event.senderName,
+                                           message_id=event.message_key)
+        except RasaUnavailable as exc:
+            log.warning("rasa unavailable: %s", exc)
+            return [{"text": say("busy", lang)}], None
+        if offers_a_person(replies):  # the second fallback: see the kv request
+            replies = await self._handoff_requested(wa_id, lang, event.senderName, shown,
+                                                    replies)
+        return replies, Understanding()  # filled after the replies went out
 
     async def _rasa_message(self, wa_id: str, kind: str, shown: str, lang: str
                             ) -> str | list[dict[str, Any]]:

@@ -17,9 +17,10 @@ WA = "6281234567890"
 
 
 def asks_for_staff(app: BotApp, reason: str = "requested") -> Any:
-    """A Rasa stand-in whose action_handoff writes the kv request as actions/flows.py does."""
+    """A Rasa stand-in whose action_handoff writes the kv request as actions/flows.py does
+    (the patient taps "Hubungi staf": the tracker then says intent human_handoff)."""
     def replier(sender: str, message: str) -> list[dict[str, Any]]:
-        if message in ("mau bicara dengan admin", "???"):
+        if message in ("/human_handoff", "???"):
             app.store.kv_set("handoff:" + sender, {"wa_id": sender, "open": True,
                                                    "reason": reason, "language": "id"})
             if reason == "fallback":
@@ -40,13 +41,13 @@ async def test_a_request_assigns_an_operator_and_silences_the_bot(bot_app: BotAp
     rasa.replier = asks_for_staff(bot_app)
     await box.inject(WA, text="halo", name="Budi Santoso")
     await bot_app.settle()
-    await box.inject(WA, text="mau bicara dengan admin", name="Budi Santoso")
+    await box.inject(WA, text="/human_handoff", name="Budi Santoso")
     await bot_app.settle()
     [handoff] = handoffs(bot_app, status="open")
     assert handoff["reason"] == "requested" and handoff["wa_id"] == WA
     assert handoff["name"] == "Budi Santoso" and handoff["assigned"] is True
     assert [m["text"] for m in handoff["last_messages"] if m["direction"] == "in"] == [
-        "halo", "mau bicara dengan admin"]
+        "halo", "/human_handoff"]
     # Wati was asked to give the conversation to the operator (v3 PUT .../operator)
     assert box.state.operators == {WA: OPERATOR}
     assert box.state.assignments[-1] == {"api": "v3", "to": WA, "email": OPERATOR,
@@ -78,7 +79,7 @@ async def test_staff_messages_from_wati_are_logged_and_solved_returns_to_the_bot
         bot_app: BotApp) -> None:
     box, rasa = bot_app.sandbox, bot_app.rasa
     rasa.replier = asks_for_staff(bot_app)
-    await box.inject(WA, text="mau bicara dengan admin")
+    await box.inject(WA, text="/human_handoff")
     await bot_app.settle()
     await box.staff_reply(WA, "Halo Pak, saya Rina dari klinik. Ada yang bisa dibantu?")
     await bot_app.settle()
@@ -143,7 +144,7 @@ async def test_second_fallback_hands_off_instead_of_offering(bot_app: BotApp) ->
 async def test_after_the_timeout_the_bot_is_back_with_a_polite_note(bot_app: BotApp) -> None:
     box, rasa = bot_app.sandbox, bot_app.rasa
     rasa.replier = asks_for_staff(bot_app)
-    await box.inject(WA, text="mau bicara dengan admin")
+    await box.inject(WA, text="/human_handoff")
     await bot_app.settle()
     bot_app.store.db["handoffs"].update_one(
         {"status": "open"}, {"$set": {"expires_at": datetime.now(UTC) - timedelta(seconds=1)}})
@@ -167,7 +168,7 @@ async def test_after_the_timeout_the_bot_is_back_with_a_polite_note(bot_app: Bot
 async def test_an_expired_handoff_is_given_back_when_the_patient_writes(bot_app: BotApp) -> None:
     box, rasa = bot_app.sandbox, bot_app.rasa
     rasa.replier = asks_for_staff(bot_app)
-    await box.inject(WA, text="mau bicara dengan admin")
+    await box.inject(WA, text="/human_handoff")
     await bot_app.settle()
     bot_app.store.db["handoffs"].update_one(
         {"status": "open"}, {"$set": {"expires_at": datetime.now(UTC) - timedelta(seconds=1)}})

@@ -148,12 +148,20 @@ function render(m) {
   b.appendChild(meta);
   return b;
 }
+let polling = false;
 async function poll() {
-  if (!waId) return;
+  if (!waId || polling) return;
+  polling = true;
+  try { await pollOnce(); } finally { polling = false; }
+}
+async function pollOnce() {
   const r = await fetch("/_sandbox/api/messages?wa_id=" + waId + "&after=" + last);
   if (!r.ok) return;
   const data = await r.json();
-  for (const m of data.messages) { log.appendChild(render(m)); last = Math.max(last, m.seq); }
+  for (const m of data.messages) {
+    if (m.seq <= last) continue;  // already shown
+    log.appendChild(render(m)); last = m.seq;
+  }
   if (data.messages.length) log.scrollTop = log.scrollHeight;
   const o = await fetch("/_sandbox/api/operator?wa_id=" + waId);
   if (o.ok) document.getElementById("operator").textContent =

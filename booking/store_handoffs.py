@@ -158,6 +158,15 @@ def outbound_logged(ms: MongoStore, message_ids: list[str]) -> bool:
         {"direction": "out", "message_id": {"$in": ids}}, {"_id": 1}) is not None
 
 
+@store_call
+def staff_reply_logged(ms: MongoStore, wa_id: str, text: str, since: datetime) -> bool:
+    """A reply sent from our staff inbox with this text since `since` (Wati reports it back
+    like a message typed in its own inbox, maybe before our send recorded its id)."""
+    return ms.chat_logs.find_one({"wa_id": str(wa_id), "staff": True, "outbox_id": {"$ne": None},
+                                  "text": str(text), "at": {"$gte": since}},
+                                 {"_id": 1}) is not None
+
+
 class HandoffStore(StoreModule):
     ensure_indexes = query(ensure_indexes)
     open = query(open_handoff)
@@ -171,3 +180,4 @@ class HandoffStore(StoreModule):
     count_waiting = query(count_waiting)
     recent_chat = query(recent_chat)
     outbound_logged = query(outbound_logged)
+    staff_reply_logged = query(staff_reply_logged)

@@ -7,7 +7,7 @@ import asyncio
 import json
 import logging
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from app.metrics import OUTBOX, WEBHOOKS
@@ -48,6 +48,9 @@ WAITLIST_REPLIES = {"ambil": "take", "take it": "take", "take": "take",
 # Written by the actions (action_handoff, the second fallback in a row): a request for a
 # person that the gateway turns into a handoff after Rasa answered (actions/flows.py).
 HANDOFF_KEY = "handoff:"
+# A reply from our staff inbox comes back from Wati as an operator's message: within this
+# long, the same text is taken for that echo, not a second message.
+STAFF_ECHO_WINDOW = timedelta(minutes=2)
 
 
 def utcnow() -> datetime:
@@ -120,10 +123,12 @@ class Gateway:
         wa_id = event.waId
         assert wa_id
         ids = provider_ids(event)
-        if await self.store.handoffs.outbound_logged(ids) or \
-                await self.outbox.status_by_provider_id(ids, OutboxStatus.sent, self.clock()):
-            return
         now = self.clock()
+        if await self.store.handoffs.outbound_logged(ids) or \
+                await self.outbox.status_by_provider_id(ids, OutboxStatus.sent, now) or \
+                await self.store.handoffs.staff_reply_logged(wa_id, event.text or "",
+                                                             now - STAFF_ECHO_WINDOW):
+            return
         by = event.operatorEmail or event.operatorName or "wati"
         await self.chat.insert_chat_logs([{
             "wa_id": wa_id, "direction": "out", "text": event.text or "",

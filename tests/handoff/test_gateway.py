@@ -208,3 +208,23 @@ async def test_the_sweep_expires_and_the_gauge_counts_unanswered(bot_app: BotApp
         {"_id": waiting["id"]}, {"$set": {"expires_at": datetime.now(UTC)}})
     assert await sweep_handoffs(app) == 1
     assert REGISTRY.get_sample_value("klinik_handoffs_open") == 0
+
+
+async def test_our_inbox_reply_echoed_by_wati_is_logged_once(bot_app: BotApp) -> None:
+    """Wati reports a reply we sent from the staff inbox like an operator's message, maybe
+    before our send recorded its message id: it is not logged a second time."""
+    box = bot_app.sandbox
+    bot_app.rasa.replier = asks_for_staff(bot_app)
+    await box.inject(WA, text="/human_handoff")
+    await bot_app.settle()
+    desk = bot_app.client.server.app[NOTIFIER].handoffs
+    [doc] = handoffs(bot_app, status="open")
+    handoff = await desk.handoffs.get(doc["_id"])
+    await desk.reply(handoff, "Halo, hasil lab Anda sudah ada.", "user-staff")
+    await box.post_webhook({
+        "eventType": "sessionMessageSent_v2", "id": "not-recorded-yet", "type": "text",
+        "text": "Halo, hasil lab Anda sudah ada.", "waId": WA, "owner": True,
+        "operatorName": "API", "timestamp": "1"})
+    await bot_app.settle()
+    staff = list(bot_app.store.chat_logs.find({"wa_id": WA, "staff": True}))
+    assert [d["text"] for d in staff] == ["Halo, hasil lab Anda sudah ada."]

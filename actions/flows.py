@@ -29,7 +29,21 @@ log = logging.getLogger(__name__)
 Events = list[dict[str, Any]]
 SEARCH_LIMIT = 5
 AVAILABILITY_LIMIT = 6
-HANDOFF_KEY = "handoff:"  # kv entry per WhatsApp number: staff pick these conversations up
+# kv entry per WhatsApp number: the gateway turns it into a handoff (notify/handoff.py)
+HANDOFF_KEY = "handoff:"
+
+
+async def request_handoff(service: Any, tracker: Tracker, reason: str) -> None:
+    """Ask the gateway for a person (it opens the handoff once Rasa has answered)."""
+    number = wa_id(tracker)
+    if number is None:
+        return
+    try:
+        await service.store.kv.set(HANDOFF_KEY + number, {
+            "wa_id": number, "at": service.clock().isoformat(), "open": True,
+            "reason": reason, "language": language(tracker)})
+    except BookingError as exc:
+        log.warning("handoff not recorded: %s", exc.code)
 
 
 def reset_flow() -> Events:
@@ -175,14 +189,7 @@ class ActionHandoff(ServiceAction):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: dict[str, Any]) -> Events:
-        number = wa_id(tracker)
-        if number is not None:
-            try:
-                await self.service.store.kv.set(HANDOFF_KEY + number, {
-                    "wa_id": number, "at": self.service.clock().isoformat(), "open": True,
-                    "language": language(tracker)})
-            except BookingError as exc:
-                log.warning("handoff not recorded: %s", exc.code)
+        await request_handoff(self.service, tracker, "requested")
         dispatcher.utter_message(response="utter_handoff")
         report(dispatcher, handoff=True)
         return [SlotSet("handoff", True)]
@@ -203,6 +210,8 @@ class ActionHandleFallback(ServiceAction):
             if intent != "nlu_fallback":
                 break
             in_a_row += 1
+        if in_a_row >= 2:  # the second in a row: a person takes over (the gateway says so)
+            await request_handoff(self.service, tracker, "fallback")
         dispatcher.utter_message(response="utter_fallback_handoff" if in_a_row >= 2
                                  else "utter_fallback")
         report(dispatcher, fallback=True)

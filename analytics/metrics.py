@@ -89,6 +89,11 @@ METRICS: tuple[Metric, ...] = (
            "outbox entries of kind appointment_reminder created in range, by status "
            "(sending counts as pending); filtered by the doctor_id the entry carries",
            "reminders", SCOPE_BOOKINGS),
+    Metric("waitlist", "Waitlist",
+           "Patients waiting for an earlier slot; freed slots offered, taken, minutes saved.",
+           "waitlist entries active now (waiting); waitlist_offers created in range (offers), "
+           "of those taken, and the sum of their minutes_saved (the patient's later booking "
+           "minus the slot taken; 0 for a new booking)", "offers", SCOPE_BOOKINGS),
     Metric("per_doctor", "Per doctor",
            "Appointments, cancellations, reschedules and no-shows per doctor.",
            "the appointment rates above grouped by doctor_id", "appointments", SCOPE_BOOKINGS),

@@ -60,9 +60,10 @@ class AnalyticsService:
         daily = shaping.daily_by_source(new["by_day"], days)
         new_total = daily["total"]
         # The median needs the count first; it is the only second pass (a top-k sort).
-        lead_ms, info = await asyncio.gather(
+        lead_ms, info, waitlist = await asyncio.gather(
             _median_lead_ms(a, start, end, doctor_ids, new_total),
-            a.doctor_info([r["_id"] for r in appts["by_doctor"]]))
+            a.doctor_info([r["_id"] for r in appts["by_doctor"]]),
+            self.store.waitlist.stats(start, end, doctor_ids))
         overall = shaping.overall(appts["by_doctor"])
         values: dict[str, Any] = {
             "bookings_per_day": daily,
@@ -93,6 +94,7 @@ class AnalyticsService:
             "top_intents": shaping.top_intents(chat["intents"], chat["inbound"]),
             "conversion": shaping.conversion(chat["senders"], new["patients"], wa_users),
             "reminder_outcomes": shaping.reminders(reminder_counts),
+            "waitlist": waitlist,
             "per_doctor": shaping.per_doctor(appts["by_doctor"], info),
         }
         log.debug("analytics computed for %s..%s tz=%s", query.date_from, query.date_to, tz)

@@ -7,9 +7,12 @@ from aiohttp import web
 from api import handlers_auth as auth
 from api import handlers_bookings as bookings
 from api import handlers_doctors as doctors
+from api import handlers_handoffs as handoffs
 from api import handlers_ops as ops
 from api import handlers_photos as photos
 from api import handlers_users as users
+from api import handlers_waitlist as waitlist
+from api import staff_page as staff
 
 DOCTOR = "/doctors/{doctor_id}"
 BOOKING = "/bookings/{booking_id}"
@@ -55,6 +58,9 @@ ROUTES = [
     web.get(USER, users.get_user),
     web.patch(USER, users.patch_user),
     web.delete(USER, users.delete_user),
+    *handoffs.ROUTES,
+    *waitlist.ROUTES,
+    *staff.ROUTES,
     web.get("/ready", ops.ready),
     web.get("/openapi.json", ops.openapi_json),
     web.get("/docs", ops.docs),

@@ -7,12 +7,13 @@ from collections.abc import AsyncIterator
 
 from aiohttp import web
 
-from app.keys import COORDINATOR, SERVICE, SETTINGS, STORE
+from app.keys import COORDINATOR, SERVICE, SETTINGS, STORE, WAITLIST
 from app.settings import Settings
 from booking.locks import Coordinator, redis_client
 from booking.service import BookingService, Policy
 from booking.store import MongoStore, Store
-from notify.rules import BookingNotices
+from booking.waitlist import WaitlistService
+from notify.rules import BookingNotices, WaitlistMessages
 
 log = logging.getLogger(__name__)
 
@@ -35,6 +36,10 @@ async def core_ctx(app: web.Application) -> AsyncIterator[None]:
     settings = app[SETTINGS]
     store, coordinator, service = build_core(settings, sync_store=app.get(_PRESET_STORE))
     await store.ensure_indexes()
+    await store.waitlist.ensure_indexes()
+    waitlist = WaitlistService(store, service, WaitlistMessages(),
+                               offer_minutes=settings.waitlist_offer_minutes)
+    service.slot_listeners.append(waitlist.slot_freed)
     if settings.demo_data:
         from booking import demo
         from booking.passwords import hash_password
@@ -45,6 +50,7 @@ async def core_ctx(app: web.Application) -> AsyncIterator[None]:
     app[STORE] = store
     app[COORDINATOR] = coordinator
     app[SERVICE] = service
+    app[WAITLIST] = waitlist
     yield
     await coordinator.redis.aclose()
     if app.get(_PRESET_STORE) is None:

@@ -32,7 +32,7 @@ def create_app(settings: Settings, *, store: MongoStore | None = None) -> web.Ap
         app[PRESET_STORE] = store
     app[INTERNAL_APP] = new_internal_app()
     app.cleanup_ctx.append(core_ctx)
-    if settings.role_set & {"bot", "scheduler"}:  # the roles that send
+    if settings.role_set & {"bot", "scheduler", "api"}:  # the roles that send (api: staff)
         from notify.runtime import notify_ctx
 
         if "bot" in settings.role_set:

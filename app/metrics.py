@@ -22,5 +22,8 @@ OUTBOX = Counter("klinik_outbox_total", "Outbox deliveries by kind, channel and 
 OUTBOX_BACKLOG = Gauge("klinik_outbox_backlog",
                        "Outbox entries overdue by more than a minute (set by the scheduler)",
                        registry=REGISTRY)
+HANDOFFS_OPEN = Gauge("klinik_handoffs_open",
+                      "Open handoffs no person has answered yet (patients waiting for staff)",
+                      registry=REGISTRY)
 REMINDERS = Counter("klinik_reminders_total", "Reminders by outcome",
                     ["outcome"], registry=REGISTRY)

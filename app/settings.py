@@ -140,6 +140,18 @@ class Settings(BaseSettings):
     outbox_max_attempts: int = env("OUTBOX_MAX_ATTEMPTS", 5,
                                    "WhatsApp attempts per notification before the email "
                                    "fallback.", ge=1)
+    waitlist_offer_minutes: int = env(
+        "WAITLIST_OFFER_MINUTES", 15,
+        "How long a freed slot is held for the waitlisted patient it is offered to.",
+        ge=1, le=24 * 60)
+    handoff_operator_email: str | None = env(
+        "HANDOFF_OPERATOR_EMAIL", None,
+        "Wati operator (or team inbox) a handed-off conversation is assigned to; unset = "
+        "recorded in the staff inbox only, not assigned in Wati.", max_length=254)
+    handoff_timeout_hours: float = env(
+        "HANDOFF_TIMEOUT_HOURS", 12,
+        "An open handoff returns to the bot after this long, with a polite note.", gt=0,
+        le=24 * 14)
     admin_token: SecretStr | None = env("ADMIN_TOKEN", None, "Static admin token (tools).")
     smtp_host: str = env("SMTP_HOST", "127.0.0.1", "SMTP server for the email fallback.")
     smtp_port: int = env("SMTP_PORT", 1025, "SMTP port.")

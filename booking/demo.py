@@ -33,6 +33,7 @@ log = logging.getLogger(__name__)
 DEMO_ADMIN = "admin@demo.klinik.id"
 DEMO_DOCTOR = "doctor@demo.klinik.id"
 DEMO_PATIENT = "patient@demo.klinik.id"
+DEMO_STAFF = "staff@demo.klinik.id"
 DEMO_PATIENT_WA = "6281200000001"
 DEMO_DOCTOR_ID = "doc-jak-general-1"
 DEMO_WHATSAPP_PATIENTS = 100
@@ -177,6 +178,8 @@ def load(store: MongoStore, *, password_hash: str | None, now: datetime | None =
              password_hash=password_hash),
         User(id="user-demo-patient", name="Rina Pasien", email=DEMO_PATIENT,
              whatsapp=DEMO_PATIENT_WA, role=Role.patient, password_hash=password_hash),
+        User(id="user-demo-staff", name="Dewi Staf", email=DEMO_STAFF, role=Role.staff,
+             password_hash=password_hash),
     ]
     rng = random.Random(11)  # noqa: S311
     for i in range(DEMO_WHATSAPP_PATIENTS):

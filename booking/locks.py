@@ -147,25 +147,28 @@ class Coordinator:
 
     # ---- holds ---------------------------------------------------------------------
     async def place_hold(self, doctor_id: str, start: datetime, end: datetime,
-                         patient_id: str) -> Hold | None:
-        """Hold a slot for a patient; None if another patient holds it. Re-holding refreshes."""
+                         patient_id: str, *, seconds: int | None = None) -> Hold | None:
+        """Hold a slot for a patient; None if another patient holds it. Re-holding refreshes.
+        `seconds`: another lifetime than HOLD_SECONDS (a waitlist offer's)."""
+        ttl = seconds or self.hold_seconds
         key = self.ns + HOLD_PREFIX + _slot_id(doctor_id, start)
-        expires = datetime.now(UTC) + timedelta(seconds=self.hold_seconds)
+        expires = datetime.now(UTC) + timedelta(seconds=ttl)
         try:
-            ok = await self.redis.set(key, patient_id, nx=True, ex=self.hold_seconds)
+            ok = await self.redis.set(key, patient_id, nx=True, ex=ttl)
             if not ok:
                 owner = await self.redis.get(key)
                 if owner is None:  # expired in between: try once more
-                    ok = await self.redis.set(key, patient_id, nx=True, ex=self.hold_seconds)
+                    ok = await self.redis.set(key, patient_id, nx=True, ex=ttl)
                 elif _text(owner) == patient_id:
-                    ok = await self.redis.set(key, patient_id, xx=True, ex=self.hold_seconds)
+                    ok = await self.redis.set(key, patient_id, xx=True, ex=ttl)
                 if not ok:
                     return None
             member = json.dumps([start.astimezone(UTC).isoformat(),
                                  end.astimezone(UTC).isoformat(), patient_id])
             index = self.ns + HOLD_INDEX_PREFIX + doctor_id
             await self.redis.zadd(index, {member: expires.timestamp()})
-            await self.redis.expire(index, self.hold_seconds + 60)
+            # long enough for the longest hold in it (waitlist offers outlive chat holds)
+            await self.redis.expire(index, max(ttl, self.hold_seconds, 3600) + 60)
             self._up()
         except _REDIS_DOWN as exc:
             self._down(exc)

@@ -137,6 +137,7 @@ class Role(StrEnum):
     patient = "patient"
     doctor = "doctor"
     admin = "admin"
+    staff = "staff"      # clinic staff: the handoff inbox (conversations taken from the bot)
 
 
 class User(Model):

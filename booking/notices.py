@@ -16,6 +16,9 @@ class Notice(StrEnum):
     booking_cancelled = "booking_cancelled"
     booking_rescheduled = "booking_rescheduled"
     doctor_new_booking = "doctor_new_booking"
+    doctor_booking_cancelled = "doctor_booking_cancelled"
+    doctor_booking_rescheduled = "doctor_booking_rescheduled"
+    doctor_no_show = "doctor_no_show"
     schedule_changed = "schedule_changed"
 
 

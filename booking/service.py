@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
@@ -105,6 +105,16 @@ class BookingService:
         self.notices = notices
         self.policy = policy or Policy()
         self.clock = clock
+        # Told of every slot a cancellation or a move frees (the waitlist): (doctor, start).
+        self.slot_listeners: list[Callable[[str, datetime], Awaitable[Any]]] = []
+
+    async def _slot_freed(self, doctor_id: str, start: datetime) -> None:
+        """A listener's failure never undoes the change that freed the slot."""
+        for listener in self.slot_listeners:
+            try:
+                await listener(doctor_id, start)
+            except Exception:
+                log.exception("slot listener failed")
 
     # ---- doctors and availability ----------------------------------------------------
     async def doctor(self, doctor_id: str) -> Doctor:
@@ -282,7 +292,8 @@ class BookingService:
                 source=source, created_at=now, updated_at=now, slot_key=slot_key(doctor.id, start),
                 idempotency_key=idempotency_key,
                 rescheduled_from=rescheduled_from.id if rescheduled_from else None,
-                outbox_pending=[Notice.booking_rescheduled.value] if rescheduled_from else
+                outbox_pending=[Notice.booking_rescheduled.value,
+                                Notice.doctor_booking_rescheduled.value] if rescheduled_from else
                 [Notice.booking_confirmation.value, Notice.doctor_new_booking.value],
                 history=[HistoryEntry(at=now, actor=actor.user_id, status=BookingStatus.confirmed,
                                       action="rescheduled_in" if rescheduled_from else "booked")])
@@ -380,8 +391,10 @@ class BookingService:
         updated = await self._transition(
             booking, BookingStatus.cancelled, actor, "cancelled",
             {"cancel_reason": reason[:500] or None,
-             "outbox_pending": [Notice.booking_cancelled.value]}, note=reason[:500])
+             "outbox_pending": [Notice.booking_cancelled.value,
+                                Notice.doctor_booking_cancelled.value]}, note=reason[:500])
         await self._emit(updated)
+        await self._slot_freed(updated.doctor_id, updated.start)
         return updated
 
     async def reschedule(self, booking_id: str, new_start: datetime, *, actor: Actor,
@@ -420,6 +433,7 @@ class BookingService:
             return await self._taken(doctor, new_start, old.patient_id, result)
         await self.coord.release_hold(doctor.id, new_start, old.patient_id)
         await self._emit(result.booking)
+        await self._slot_freed(old.doctor_id, old.start)
         log.info("booking %s rescheduled to %s", old.id, result.booking.id)
         return Booked(result.booking, doctor)
 
@@ -429,7 +443,12 @@ class BookingService:
             raise NotFound("booking not found", booking_id=booking_id)
         if booking.start > self.clock():
             raise InvalidTransition("a no-show can only be recorded after the start time")
-        return await self._transition(booking, BookingStatus.no_show, actor, "no_show")
+        # The doctor hears of a no-show staff recorded (not of their own mark).
+        pending = [] if actor.role == Role.doctor else [Notice.doctor_no_show.value]
+        updated = await self._transition(booking, BookingStatus.no_show, actor, "no_show",
+                                         {"outbox_pending": pending} if pending else None)
+        await self._emit(updated)
+        return updated
 
     async def confirm_attendance(self, booking_id: str, *, actor: Actor) -> Booking:
         booking = await self.get_booking(booking_id, actor)

@@ -628,11 +628,13 @@ class Store:
         # imported here: these modules build on this one
         from booking.store_analytics import AnalyticsStore
         from booking.store_chat import ChatStore
+        from booking.store_handoffs import HandoffStore
         from booking.store_nlu_inbox import NluInboxStore
         from booking.store_nlu_models import NluModelStore
         from booking.store_outbox import OutboxStore
         from booking.store_reminders import ReminderStore
         from booking.store_retrain import RetrainStore
+        from booking.store_waitlist import WaitlistStore
 
         self.sync = sync
         self.users = Users(sync)
@@ -646,6 +648,8 @@ class Store:
         self.retrain = RetrainStore(sync)
         self.nlu_inbox = NluInboxStore(sync)
         self.nlu_models = NluModelStore(sync)
+        self.handoffs = HandoffStore(sync)
+        self.waitlist = WaitlistStore(sync)
 
     async def ensure_indexes(self) -> None:
         await asyncio.to_thread(self.sync.ensure_indexes)

@@ -101,6 +101,25 @@ def finish_claim(ms: MongoStore, entry_id: str, token: str, set_fields: dict[str
 
 
 @store_call
+def claim_batch(ms: MongoStore, batch: str, token: str, claim_until: datetime,
+                exclude_id: str) -> list[dict[str, Any]]:
+    """Claim the other pending entries of a batch (due or not yet) for the claimer of
+    `exclude_id`, which sends them as one message; oldest first."""
+    ids = [d["_id"] for d in ms.outbox.find(
+        {"batch": batch, "status": OutboxStatus.pending.value, "_id": {"$ne": exclude_id}},
+        {"_id": 1}).sort("created_at", ASCENDING).limit(20)]
+    claimed = []
+    for entry_id in ids:
+        doc = ms.outbox.find_one_and_update(
+            {"_id": entry_id, "status": OutboxStatus.pending.value},
+            {"$set": {"status": OutboxStatus.sending.value, "claim_expires_at": claim_until,
+                      "claimed_by": token}}, return_document=ReturnDocument.AFTER)
+        if doc is not None:
+            claimed.append(doc)
+    return claimed
+
+
+@store_call
 def mark_sending(ms: MongoStore, entry_id: str, token: str, set_fields: dict[str, Any]) -> None:
     ms.outbox.update_one({"_id": entry_id, "claimed_by": token}, {"$set": set_fields})
 
@@ -168,6 +187,7 @@ class OutboxStore(StoreModule):
     count_overdue = query(count_overdue)
     finish_claim = query(finish_claim)
     mark_sending = query(mark_sending)
+    claim_batch = query(claim_batch)
     status_by_provider_id = query(status_by_provider_id)
     get_by_key = query(get_outbox_by_key)
     get = query(get_outbox)

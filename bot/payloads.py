@@ -66,6 +66,9 @@ class WatiEvent(_Lenient):
     buttonReply: ButtonReply | None = None  # noqa: N815
     interactiveButtonReply: InteractiveReply | None = None  # noqa: N815
     listReply: InteractiveReply | None = None  # noqa: N815
+    operatorEmail: str | None = None  # noqa: N815 (a person in Wati's inbox)
+    operatorName: str | None = None  # noqa: N815
+    newStatus: str | None = None  # noqa: N815 (conversation status events)
 
     @field_validator("timestamp", "id", "whatsappMessageId", "localMessageId", "waId",
                      "failedCode", mode="before")
@@ -77,7 +80,7 @@ class WatiEvent(_Lenient):
     _cut_fields = field_validator(
         "eventType", "id", "whatsappMessageId", "localMessageId", "conversationId", "created",
         "timestamp", "waId", "senderName", "type", "statusString", "failedCode",
-        "failedDetail")(_cut(MAX_FIELD))
+        "failedDetail", "operatorEmail", "operatorName", "newStatus")(_cut(MAX_FIELD))
 
     @field_validator("owner", mode="before")
     @classmethod
@@ -112,6 +115,8 @@ class Action(StrEnum):
     status = "status"          # progress of one of our sends: updates the outbox
     contact = "contact"        # a new contact: register it
     echo = "echo"              # our own send reported back (owner=true): ignored
+    staff = "staff"            # a person wrote from Wati's inbox (owner=true, an operator)
+    solved = "solved"          # staff marked the conversation solved in Wati
     ignore = "ignore"          # nothing to do
 
 
@@ -139,9 +144,25 @@ def status_of(event: WatiEvent) -> OutboxStatus | None:
     return None
 
 
+# Conversation status events. Wati documents no webhook for "solved" (docs/architecture.md,
+# Handoff): these names and `newStatus` are what the sandbox sends and what we accept.
+_CONVERSATION_STATUS = ("ticketstatuschanged", "conversationstatuschanged", "ticketresolved",
+                        "conversationresolved", "ticketclosed")
+_SOLVED = frozenset({"solved", "resolved", "closed"})
+
+
 def classify(event: WatiEvent) -> Classified:
     name = (event.eventType or "").lower()
     status = status_of(event)
+    if status == OutboxStatus.sent and event.owner and event.waId and event.text and \
+            (event.operatorEmail or event.operatorName) and \
+            name.startswith("sessionmessagesent"):
+        # Sent by a person in Wati's inbox (the gateway still checks it is not one of ours).
+        return Classified(Action.staff, status)
+    if name.startswith(_CONVERSATION_STATUS):
+        solved = (event.newStatus or "").lower() in _SOLVED or \
+            name.endswith(("resolved", "closed"))
+        return Classified(Action.solved) if solved and event.waId else Classified(Action.ignore)
     if status is not None:
         return Classified(Action.status, status)
     if name.startswith("newcontactmessagereceived"):
@@ -164,6 +185,11 @@ def dedupe_key(event: WatiEvent, classified: Classified) -> str | None:
         return f"s:{ref}:{classified.status.value}" if ref else None
     if classified.action == Action.contact:
         return f"c:{event.waId}"
+    if classified.action == Action.staff:
+        ref = event.localMessageId or event.whatsappMessageId or event.id
+        return f"o:{ref}" if ref else None
+    if classified.action == Action.solved:
+        return f"t:{event.id or event.created}" if (event.id or event.created) else None
     return None
 
 

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 import aiohttp
 from aiohttp import web
 
-from app.keys import COORDINATOR, SANDBOX, SERVICE, SETTINGS, STORE
+from app.keys import COORDINATOR, SANDBOX, SERVICE, SETTINGS, STORE, WAITLIST
 from booking.store_chat import ChatStore
 from bot.choices import Choices
 from bot.gateway import Gateway
@@ -74,7 +74,8 @@ async def bot_ctx(app: web.Application) -> AsyncIterator[None]:
     gateway = Gateway(store=store, service=app[SERVICE], wati=notifier.wati, rasa=rasa,
                       choices=Choices(redis, coordinator.ns),
                       parked=ParkedStatuses(redis, coordinator.ns),
-                      nlu_inbox=InboxFeeder(store, inbox_key(settings)))
+                      nlu_inbox=InboxFeeder(store, inbox_key(settings)),
+                      handoffs=notifier.handoffs, waitlist=app[WAITLIST])
     inbox = Inbox(chat, redis, coordinator.ns, gateway.handle)
     app[RUNTIME] = BotRuntime(
         session=notifier.session, chat=chat, wati=notifier.wati, rasa=rasa, gateway=gateway,

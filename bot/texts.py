@@ -15,6 +15,23 @@ _TEXTS = {
     "booking_inactive": {
         "id": "Booking {ref} sudah tidak aktif. Ketik \"booking\" untuk membuat jadwal baru.",
         "en": "Booking {ref} is no longer active. Type \"book\" to make a new appointment."},
+    "waitlist_booked": {
+        "id": "Berhasil! Jadwal Anda dengan {doctor}: {date}, {time} (kode {ref}).",
+        "en": "Done! Your appointment with {doctor}: {date}, {time} (ref {ref})."},
+    "waitlist_moved": {
+        "id": "Berhasil! Booking Anda dipindah ke jadwal lebih cepat: {doctor}, {date}, {time} "
+              "(kode {ref}).",
+        "en": "Done! Your booking moved to the earlier slot: {doctor}, {date}, {time} "
+              "(ref {ref})."},
+    "waitlist_expired": {
+        "id": "Maaf, penawaran jadwal ini sudah berakhir. Anda tetap di daftar tunggu.",
+        "en": "Sorry, this offer has ended. You are still on the waitlist."},
+    "waitlist_lost": {
+        "id": "Maaf, jadwal ini baru saja terisi. Anda tetap di daftar tunggu.",
+        "en": "Sorry, this slot was just taken. You are still on the waitlist."},
+    "waitlist_skipped": {
+        "id": "Baik, jadwal ini kami tawarkan ke pasien lain. Anda tetap di daftar tunggu.",
+        "en": "OK, we'll offer this slot to someone else. You are still on the waitlist."},
 }
 
 

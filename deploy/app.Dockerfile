@@ -58,7 +58,9 @@ COPY bot/ bot/
 COPY actions/ actions/
 COPY scheduler/ scheduler/
 COPY analytics/ analytics/
+COPY notify/ notify/
 COPY sandbox/ sandbox/
+COPY staff/ staff/
 COPY dashboard/index.html dashboard/app.js dashboard/style.css dashboard/
 COPY --from=dashboard /src/dashboard/node_modules/chart.js/dist/chart.umd.js \
      dashboard/node_modules/chart.js/dist/chart.umd.js

@@ -22,7 +22,7 @@ from booking.store_outbox import OutboxStatus, OutboxStore
 from notify.channels import Channel, Deferred, PermanentError, Sent, TransientError
 from notify.outbox import Kind, OutboxEntry, RetryPolicy
 from notify.parked import ParkedStatuses
-from notify.rules import reminder_obsolete
+from notify.rules import batch_text, reminder_obsolete
 
 log = logging.getLogger(__name__)
 
@@ -57,12 +57,23 @@ class OutboxDispatcher:
         if not claimed:
             return 0
         sem = asyncio.Semaphore(self.concurrency)
+        # Entries of one batch claimed together go as one message (the oldest carries it).
+        batches: dict[str, list[dict[str, Any]]] = {}
+        work: list[list[dict[str, Any]]] = []
+        for doc in claimed:
+            if doc.get("batch") and doc["status"] == OutboxStatus.pending.value:
+                if doc["batch"] not in batches:
+                    batches[doc["batch"]] = []
+                    work.append(batches[doc["batch"]])
+                batches[doc["batch"]].append(doc)
+            else:
+                work.append([doc])
 
-        async def one(doc: dict[str, Any]) -> None:
+        async def one(group: list[dict[str, Any]]) -> None:
             async with sem:
-                await self._attempt(doc)
+                await self._attempt(group[0], group[1:])
 
-        await asyncio.gather(*(one(d) for d in claimed))
+        await asyncio.gather(*(one(g) for g in work))
         return len(claimed)
 
     async def dispatch(self, entry_id: str) -> bool:
@@ -75,7 +86,8 @@ class OutboxDispatcher:
         await self._attempt(doc)
         return True
 
-    async def _attempt(self, doc: dict[str, Any]) -> None:
+    async def _attempt(self, doc: dict[str, Any],
+                       siblings: list[dict[str, Any]] | None = None) -> None:
         data = dict(doc)
         data["id"] = data.pop("_id")
         entry = OutboxEntry.model_validate(data)
@@ -89,10 +101,47 @@ class OutboxDispatcher:
             if doc["status"] == OutboxStatus.failed.value:  # a webhook said it failed
                 reason = entry.last_error or f"{current or names[0]} failed"
                 index += 1
+            batch = [*(siblings or []), *await self._batch(entry, doc)]
+            if batch:
+                entry = entry.model_copy(update={"text": batch_text(
+                    [entry.text, *(d.get("text") or "" for d in batch)], entry.language)})
             await self._deliver(entry, doc, index, reason)
+            if batch:
+                await self._finish_batch(entry, batch)
         except Exception:
             # Unexpected (e.g. the store went away): the claim expires and it is retried.
             log.exception("outbox entry %s: attempt aborted", entry.id)
+
+    # ---- batches (several changes told to one doctor within a few minutes) ----------------
+    async def _batch(self, entry: OutboxEntry, doc: dict[str, Any]) -> list[dict[str, Any]]:
+        """The other pending entries of this entry's batch, claimed to go with it."""
+        if not doc.get("batch") or doc["status"] != OutboxStatus.pending.value:
+            return []
+        now = self.clock()
+        return await self.outbox.claim_batch(doc["batch"], self.token,
+                                             now + timedelta(seconds=self.policy.claim_s),
+                                             entry.id)
+
+    async def _finish_batch(self, entry: OutboxEntry, batch: list[dict[str, Any]]) -> None:
+        """The batch shares the fate of the message that carried it: sent (with its message
+        id, so delivery statuses reach every entry), or pending again for a later attempt."""
+        sent = await self.outbox.get(entry.id) or {}
+        delivered = sent.get("status") in (OutboxStatus.sent.value, OutboxStatus.emailed.value,
+                                           OutboxStatus.delivered.value,
+                                           OutboxStatus.read.value)
+        for doc in batch:
+            fields: dict[str, Any]
+            if delivered:
+                fields = {k: sent[k] for k in ("status", "channel", "provider_message_id",
+                                               "provider_ids", "sent_at", "mode", "emailed_at")
+                          if k in sent}
+                fields["batched_into"] = entry.id
+                OUTBOX.labels(kind=doc["kind"], channel=str(sent.get("channel")),
+                              outcome="batched").inc()
+            else:
+                fields = {"status": OutboxStatus.pending.value,
+                          "next_attempt_at": sent.get("next_attempt_at") or self.clock()}
+            await self.outbox.finish_claim(doc["_id"], self.token, fields, inc_attempts=False)
 
     async def _skip_obsolete(self, entry: OutboxEntry) -> bool:
         """Retire an entry the booking no longer wants (a reminder of a cancelled booking)."""

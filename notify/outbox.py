@@ -22,12 +22,18 @@ class Kind(StrEnum):
     booking_cancelled = "booking_cancelled"
     booking_rescheduled = "booking_rescheduled"
     doctor_new_booking = "doctor_new_booking"
+    doctor_booking_cancelled = "doctor_booking_cancelled"      # the doctor hears of every
+    doctor_booking_rescheduled = "doctor_booking_rescheduled"  # change, patient's or staff's
+    doctor_no_show = "doctor_no_show"
     appointment_reminder = "appointment_reminder"
     schedule_changed = "schedule_changed"
     doctor_daily_agenda = "doctor_daily_agenda"
     manual = "manual"
     whatsapp_verification = "whatsapp_verification"  # a code proving the number is theirs
     account_exists = "account_exists"  # someone tried to register with a known address
+    waitlist_offer = "waitlist_offer"  # an earlier slot freed up for a waiting patient
+    handoff_reply = "handoff_reply"  # staff's reply from the staff inbox
+    handoff_note = "handoff_note"    # the handoff ended without staff (timeout)
 
 
 class OutboxEntry(Model):

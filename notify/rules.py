@@ -7,7 +7,7 @@ Template params stay the ones the approved Wati templates declare; the free-form
 
 from __future__ import annotations
 
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -26,10 +26,15 @@ def booking_params(booking: Booking, doctor: Doctor, patient: User, lang: str) -
             "date": day, "time": clock, "clinic": doctor.clinic}
 
 
+# What the doctor is told: every change of their bookings, by the patient or by staff.
+DOCTOR_KINDS = frozenset({Kind.doctor_new_booking, Kind.doctor_booking_cancelled,
+                          Kind.doctor_booking_rescheduled, Kind.doctor_no_show})
+
+
 def entries_for(kind: Kind, booking: Booking, doctor: Doctor, patient: User,
                 doctor_user: User | None = None) -> list[OutboxEntry]:
     """The outbox entries one booking event produces; dedupe keys make replays harmless."""
-    if kind == Kind.doctor_new_booking:
+    if kind in DOCTOR_KINDS:
         to = doctor.whatsapp or (doctor_user.whatsapp if doctor_user else None)
         email = doctor.email or (doctor_user.email if doctor_user else None)
         lang = doctor_user.language if doctor_user else "id"
@@ -155,6 +160,48 @@ def agenda_entry(doctor: Doctor, doctor_user: User | None, day: date,
     return entry.to_doc()
 
 
+# The replies a waitlist offer takes (the gateway maps them back; buttons inside the window).
+WAITLIST_REPLIES = {"id": ("Ambil", "Lewati"), "en": ("Take it", "Skip")}
+
+
+class WaitlistMessages:
+    """notify/'s side of booking.waitlist.OfferMessages: the outbox document of an offer."""
+
+    def offer_entry(self, offer: dict[str, Any], doctor: Doctor, patient: User,
+                    minutes: int) -> dict[str, Any] | None:
+        if not patient.whatsapp and not patient.email:
+            return None
+        lang = "en" if offer.get("language") == "en" else "id"
+        day, clock = local_when(offer["start"], doctor.timezone, lang)
+        params = {"name": patient.name or "", "doctor": doctor.name, "date": day,
+                  "time": clock, "clinic": doctor.clinic, "minutes": str(minutes)}
+        entry = OutboxEntry(kind=Kind.waitlist_offer,
+                            dedupe_key=f"{Kind.waitlist_offer.value}:{offer['id']}",
+                            doctor_id=doctor.id, to=patient.whatsapp, email=patient.email,
+                            language=lang, params=params,
+                            text=render(Kind.waitlist_offer.value, lang, params),
+                            created_at=offer["created_at"],
+                            next_attempt_at=offer["created_at"])
+        doc = entry.to_doc()
+        doc["offer_id"] = offer["id"]
+        doc["quick_replies"] = list(WAITLIST_REPLIES[lang])
+        return doc
+
+
+# Changes told to a doctor wait this long, so several within a few minutes go as one message
+# (the dispatcher sends a batch together: notify/dispatcher.py).
+DOCTOR_BATCH_KINDS = frozenset({Kind.doctor_booking_cancelled, Kind.doctor_booking_rescheduled,
+                                Kind.doctor_no_show})
+DOCTOR_BATCH_DELAY = timedelta(minutes=3)
+_BATCH_HEAD = {"id": "Perubahan jadwal ({count}):", "en": "Schedule changes ({count}):"}
+
+
+def batch_text(texts: list[str], lang: str) -> str:
+    """One message for several changes told to a doctor."""
+    head = _BATCH_HEAD["en" if lang == "en" else "id"].format(count=len(texts))
+    return "\n".join([head, *(f"• {t}" for t in texts)])
+
+
 class BookingNotices:
     """notify/'s side of booking.notices.Notices: the outbox documents of one notice."""
 
@@ -167,5 +214,10 @@ class BookingNotices:
             if occasion:
                 entry = entry.model_copy(
                     update={"dedupe_key": f"{kind.value}:{booking.id}:{occasion}"})
-            docs.append(entry.to_doc())
+            doc = entry.to_doc()
+            if kind in DOCTOR_BATCH_KINDS:
+                doc["batch"] = f"doctor:{doctor.id}"
+                # from the change's own time (the service's clock)
+                doc["next_attempt_at"] = as_utc(booking.updated_at) + DOCTOR_BATCH_DELAY
+            docs.append(doc)
         return docs

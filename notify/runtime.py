@@ -1,12 +1,13 @@
 """The notifier of one process: the Wati client (one HTTP session), the channels in the order
-NOTIFY_CHANNELS gives, and the dispatcher over the outbox. Opened after the core (store,
-Redis) and before the roles that send (bot, scheduler); closed after them."""
+NOTIFY_CHANNELS gives, the dispatcher over the outbox, and the handoff desk. Opened after the
+core (store, Redis) and before the roles that send (bot, scheduler, api); closed after them."""
 
 from __future__ import annotations
 
 import logging
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from datetime import timedelta
 
 import aiohttp
 from aiohttp import web
@@ -17,6 +18,7 @@ from booking.store import Store
 from notify.channels import Channel, EmailChannel, WhatsAppChannel
 from notify.dispatcher import OutboxDispatcher
 from notify.email import Mailer
+from notify.handoff import HandoffDesk
 from notify.outbox import RetryPolicy
 from notify.parked import ParkedStatuses
 from notify.whatsapp import WatiClient
@@ -29,6 +31,7 @@ class Notifier:
     session: aiohttp.ClientSession  # shared by the Wati client and the bot's Rasa bridge
     wati: WatiClient
     dispatcher: OutboxDispatcher
+    handoffs: HandoffDesk           # conversations handed to a person (bot, api, scheduler)
 
 
 NOTIFIER = web.AppKey("notifier", Notifier)
@@ -52,6 +55,7 @@ def build_channels(settings: Settings, wati: WatiClient, store: Store) -> list[C
 async def notify_ctx(app: web.Application) -> AsyncIterator[None]:
     settings, store, coordinator = app[SETTINGS], app[STORE], app[COORDINATOR]
     await store.outbox.ensure_indexes()
+    await store.handoffs.ensure_indexes()
     sandbox = app.get(SANDBOX)
     session = aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=256))
     wati = WatiClient(session, wati_url(settings, sandbox.url if sandbox else None),
@@ -61,7 +65,10 @@ async def notify_ctx(app: web.Application) -> AsyncIterator[None]:
         store.outbox, build_channels(settings, wati, store),
         parked=ParkedStatuses(coordinator.redis, coordinator.ns),
         policy=RetryPolicy(max_attempts=settings.outbox_max_attempts))
-    app[NOTIFIER] = Notifier(session, wati, dispatcher)
+    handoffs = HandoffDesk(store, wati, operator_email=settings.handoff_operator_email,
+                           timeout=timedelta(hours=settings.handoff_timeout_hours),
+                           dispatcher=dispatcher)
+    app[NOTIFIER] = Notifier(session, wati, dispatcher, handoffs)
     try:
         yield
     finally:

@@ -21,6 +21,24 @@ _TEXTS = {
         "Pasien baru: {patient}, {date}, {time} (kode {ref}).",
     ("doctor_new_booking", "en"):
         "New patient: {patient}, {date}, {time} (ref {ref}).",
+    ("waitlist_offer", "id"):
+        "Kabar baik! Ada jadwal lebih cepat dengan {doctor}: {date}, {time} di {clinic}. "
+        "Slot ini kami tahan {minutes} menit untuk Anda. Balas: Ambil / Lewati.",
+    ("waitlist_offer", "en"):
+        "Good news! An earlier slot with {doctor} is free: {date}, {time} at {clinic}. "
+        "We hold it for you for {minutes} minutes. Reply: Take it / Skip.",
+    ("doctor_booking_cancelled", "id"):
+        "Booking dibatalkan: {patient}, {date}, {time} (kode {ref}).",
+    ("doctor_booking_cancelled", "en"):
+        "Booking cancelled: {patient}, {date}, {time} (ref {ref}).",
+    ("doctor_booking_rescheduled", "id"):
+        "Booking dipindah: {patient} sekarang {date}, {time} (kode {ref}).",
+    ("doctor_booking_rescheduled", "en"):
+        "Booking moved: {patient} is now on {date}, {time} (ref {ref}).",
+    ("doctor_no_show", "id"):
+        "Tidak hadir dicatat: {patient}, {date}, {time} (kode {ref}).",
+    ("doctor_no_show", "en"):
+        "No-show recorded: {patient}, {date}, {time} (ref {ref}).",
     ("appointment_reminder", "id"):
         "Pengingat: besok Anda ada jadwal dengan {doctor} pada {date}, {time} di {clinic} "
         "(kode {ref}). Balas: Hadir / Ubah jadwal / Batal.",
@@ -59,6 +77,9 @@ SUBJECTS = {
            "booking_cancelled": "Booking {ref} dibatalkan",
            "booking_rescheduled": "Jadwal booking {ref} berubah",
            "doctor_new_booking": "Pasien baru {ref}",
+           "doctor_booking_cancelled": "Booking {ref} dibatalkan",
+           "doctor_booking_rescheduled": "Booking {ref} dipindah",
+           "doctor_no_show": "Pasien tidak hadir {ref}",
            "appointment_reminder": "Pengingat jadwal {ref}",
            "schedule_changed": "Jadwal dokter berubah: booking {ref}",
            "account_exists": "Percobaan pendaftaran dengan email Anda",
@@ -67,6 +88,9 @@ SUBJECTS = {
            "booking_cancelled": "Booking {ref} cancelled",
            "booking_rescheduled": "Booking {ref} rescheduled",
            "doctor_new_booking": "New patient {ref}",
+           "doctor_booking_cancelled": "Booking {ref} cancelled",
+           "doctor_booking_rescheduled": "Booking {ref} moved",
+           "doctor_no_show": "No-show {ref}",
            "appointment_reminder": "Appointment reminder {ref}",
            "schedule_changed": "Schedule changed: booking {ref}",
            "account_exists": "A sign-up attempt with your e-mail address",

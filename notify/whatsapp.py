@@ -183,6 +183,16 @@ class WatiClient:
         message_id = local_message_id if local_message_id in ids else result.message_id
         return SendResult(message_id, ids, result.raw)
 
+    async def assign_operator(self, to: str, email: str | None) -> SendResult:
+        """Hand the conversation to a person in Wati's inbox (email), or back to the bot
+        (None). v3: PUT /api/ext/v3/conversations/{target}/operator {"assignee_email": ...};
+        v1: POST /api/v1/assignOperator?email=&whatsappNumber= (no email = the bot)."""
+        if self.version == "v3":
+            return await self._post(f"/api/ext/v3/conversations/{to}/operator", to,
+                                    method="PUT", json={"assignee_email": email})
+        params = {"whatsappNumber": to, **({"email": email} if email else {})}
+        return await self._post("/api/v1/assignOperator", to, params=params)
+
     # ---- transport --------------------------------------------------------------------
     def _wait(self, state: RetryCallState) -> float:
         exc = state.outcome.exception() if state.outcome else None
@@ -191,21 +201,23 @@ class WatiClient:
         ceiling = min(self.backoff_max_s, self.backoff_s * 2 ** (state.attempt_number - 1))
         return random.uniform(ceiling / 2, ceiling)  # noqa: S311 (jitter, not crypto)
 
-    async def _post(self, path: str, to: str, **kwargs: Any) -> SendResult:
+    async def _post(self, path: str, to: str, method: str = "POST", **kwargs: Any
+                    ) -> SendResult:
         retrying = AsyncRetrying(stop=stop_after_attempt(self.attempts), wait=self._wait,
                                  retry=retry_if_exception_type(WatiTransient), reraise=True)
         async for attempt in retrying:
             with attempt:
                 return await self._post_once(path, to, attempt.retry_state.attempt_number,
-                                             **kwargs)
+                                             method, **kwargs)
         raise AssertionError("unreachable")  # pragma: no cover
 
-    async def _post_once(self, path: str, to: str, attempt: int, **kwargs: Any) -> SendResult:
+    async def _post_once(self, path: str, to: str, attempt: int, method: str = "POST",
+                         **kwargs: Any) -> SendResult:
         url = self.base_url + path
         headers = {"Authorization": self._auth}
         try:
-            async with self.session.post(url, headers=headers, timeout=self.timeout,
-                                         **kwargs) as resp:
+            async with self.session.request(method, url, headers=headers,
+                                            timeout=self.timeout, **kwargs) as resp:
                 try:
                     body: Any = await resp.json(content_type=None)
                 except ValueError:

@@ -60,6 +60,13 @@ CHAT_PAGE = r"""<!doctype html>
     <input id="name" value="Budi" size="10" aria-label="Your name">
     <button id="start">Chat</button>
   </div>
+  <div class="who staff">
+    <span id="operator">Bot</span>
+    <input id="staffText" placeholder="Balas sebagai staf / reply as staff" size="22"
+           aria-label="Staff reply">
+    <button id="staffSend">Staf</button>
+    <button id="solve">Selesai</button>
+  </div>
   <div id="log"><div class="hint">Pilih nomor dan nama, lalu ketik pesan. /
     Choose a number and a name, then type.</div></div>
   <footer>
@@ -92,11 +99,25 @@ function sendText() {
   const input = document.getElementById("input"); const text = input.value.trim();
   if (!text) return; input.value = ""; post({kind: "text", text});
 }
+async function staff(path, body) {
+  if (!waId) start();
+  body.wa_id = waId;
+  const r = await fetch(path, {method: "POST", headers: {"Content-Type": "application/json"},
+    body: JSON.stringify(body)});
+  if (!r.ok) alert((await r.json()).error || "error");
+  poll();
+}
+function staffSend() {
+  const input = document.getElementById("staffText"); const text = input.value.trim();
+  if (!text) return; input.value = ""; staff("/_sandbox/api/staff", {text});
+}
 function render(m) {
+  if (m.direction === "system") return el("div", "hint system", m.text);
   const mine = m.direction === "in";
   const b = el("div", "msg " + (mine ? "me" : "bot") + (m.status === "failed" ? " failed" : ""));
   b.dataset.kind = m.kind;
   if (m.kind === "template") b.appendChild(el("div", "tag", "Template · " + m.template));
+  if (m.operator) b.appendChild(el("div", "tag staff-tag", "Staf · " + m.operator));
   b.appendChild(el("span", "text", m.text || ""));
   if (m.kind === "buttons" || (m.kind === "template" && (m.quick_replies || []).length)) {
     const box = el("div", "choices");
@@ -127,16 +148,29 @@ function render(m) {
   b.appendChild(meta);
   return b;
 }
+let polling = false;
 async function poll() {
-  if (!waId) return;
+  if (!waId || polling) return;
+  polling = true;
+  try { await pollOnce(); } finally { polling = false; }
+}
+async function pollOnce() {
   const r = await fetch("/_sandbox/api/messages?wa_id=" + waId + "&after=" + last);
   if (!r.ok) return;
   const data = await r.json();
-  for (const m of data.messages) { log.appendChild(render(m)); last = Math.max(last, m.seq); }
+  for (const m of data.messages) {
+    if (m.seq <= last) continue;  // already shown
+    log.appendChild(render(m)); last = m.seq;
+  }
   if (data.messages.length) log.scrollTop = log.scrollHeight;
+  const o = await fetch("/_sandbox/api/operator?wa_id=" + waId);
+  if (o.ok) document.getElementById("operator").textContent =
+    (await o.json()).operator || "Bot";
 }
 document.getElementById("start").onclick = start;
 document.getElementById("send").onclick = sendText;
+document.getElementById("staffSend").onclick = staffSend;
+document.getElementById("solve").onclick = () => staff("/_sandbox/api/solve", {});
 document.getElementById("input").addEventListener("keydown", e => {
   if (e.key === "Enter") sendText(); });
 </script>

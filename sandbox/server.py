@@ -65,6 +65,9 @@ class SandboxState:
     webhooks: list[dict[str, Any]] = field(default_factory=list)  # what we posted to the app
     faults: list[Fault] = field(default_factory=list)
     fail_numbers: set[str] = field(default_factory=set)  # accepted, then a failed webhook
+    # Who has each conversation: an operator's email, or absent = the bot (Wati's default).
+    operators: dict[str, str] = field(default_factory=dict)
+    assignments: list[dict[str, Any]] = field(default_factory=list)  # every assign request
     seq: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
 
 
@@ -263,6 +266,7 @@ class WatiSandbox:
         r.add_post(v3 + "/messageTemplates/send", self._v3_template)
         r.add_get(v3 + "/messageTemplates", self._templates)
         r.add_post(v3 + "/contacts", self._v3_contact)
+        r.add_put(v3 + "/conversations/{target}/operator", self._v3_operator)
         for prefix in ("/api/v1", "/{tenant}/api/v1"):
             r.add_post(prefix + "/sendSessionMessage/{number}", self._v1_text)
             r.add_post(prefix + "/sendInteractiveButtonsMessage", self._v1_buttons)
@@ -270,9 +274,13 @@ class WatiSandbox:
             r.add_post(prefix + "/sendTemplateMessage", self._v1_template)
             r.add_get(prefix + "/getMessageTemplates", self._templates)
             r.add_post(prefix + "/addContact/{number}", self._v1_contact)
+            r.add_post(prefix + "/assignOperator", self._v1_operator)
         r.add_get("/", self._page)
         r.add_get("/_sandbox/api/messages", self._api_messages)
         r.add_post("/_sandbox/api/send", self._api_send)
+        r.add_post("/_sandbox/api/staff", self._api_staff)
+        r.add_post("/_sandbox/api/solve", self._api_solve)
+        r.add_get("/_sandbox/api/operator", self._api_operator)
         r.add_get("/_sandbox/sent", self._api_sent)
         r.add_post("/_sandbox/faults", self._api_faults)
         r.add_delete("/_sandbox/faults", self._api_heal)
@@ -440,7 +448,50 @@ class WatiSandbox:
         return web.json_response({"id": uuid.uuid4().hex, "wa_id": number,
                                   "name": body.get("name")})
 
+    async def _v3_operator(self, request: web.Request) -> web.Response:
+        """PUT /api/ext/v3/conversations/{target}/operator {"assignee_email": str | null}:
+        null (or absent) hands the conversation back to the bot."""
+        target = request.match_info["target"]
+        number = target.rsplit(":", 1)[-1]  # PhoneNumber or Channel:PhoneNumber
+        if (denied := await self._gate(request, "operator", number)) is not None:
+            return denied
+        try:
+            body = await request.json()
+        except ValueError:
+            return _v3_error(400, "a JSON body is required")
+        if not isinstance(body, dict) or set(body) - {"assignee_email"} or \
+                "assignee_email" not in body:
+            return _v3_error(400, "body: {assignee_email: string | null}")
+        email = body["assignee_email"]
+        if email is not None and (not isinstance(email, str) or "@" not in email):
+            return _v3_error(400, "assignee_email must be an email address or null")
+        if not number.isdigit():
+            return _v3_error(400, "target must be a phone number")
+        self._assign("v3", number, email)
+        return web.json_response({"result": True})
+
+    def _assign(self, api: str, number: str, email: str | None) -> None:
+        self.state.assignments.append({"api": api, "to": number, "email": email,
+                                       "at": self.clock()})
+        if email:
+            self.state.operators[number] = email
+        else:
+            self.state.operators.pop(number, None)
+        self._chat(number, {"direction": "system", "kind": "system",
+                            "text": (f"Percakapan ditugaskan ke {email}" if email
+                                     else "Percakapan kembali ke bot")})
+
     # v1 ---------------------------------------------------------------------------------
+    async def _v1_operator(self, request: web.Request) -> web.Response:
+        number = request.query.get("whatsappNumber") or request.query.get("target") or ""
+        if (denied := await self._gate(request, "operator", number)) is not None:
+            return denied
+        if not number.isdigit():
+            return web.json_response({"result": False, "info": "whatsappNumber is required"})
+        email = request.query.get("email") or None
+        self._assign("v1", number, email)
+        return web.json_response({"result": True})
+
     async def _v1_text(self, request: web.Request) -> web.Response:
         to = request.match_info["number"]
         text = request.query.get("messageText")
@@ -554,6 +605,60 @@ class WatiSandbox:
                                     title=str(title)[:100] if title else None,
                                     description=body.get("description"))
         return web.json_response({"id": payload["whatsappMessageId"]})
+
+    async def staff_reply(self, wa_id: str, text: str, *, operator: str | None = None
+                          ) -> dict[str, Any]:
+        """A person in Wati's inbox writes to the patient: shown in the chat, and the app is
+        told by a sessionMessageSent webhook (owner true, with the operator's name/email)."""
+        email = operator or self.state.operators.get(wa_id) or "staff@klinik.local"
+        rec = {"message_id": uuid.uuid4().hex, "local_message_id": str(uuid.uuid4()),
+               "whatsapp_message_id": "wamid." + secrets.token_urlsafe(18)}
+        self._chat(wa_id, {"direction": "out", "kind": "text", "status": "sent", "text": text,
+                           "operator": email, "message_id": rec["message_id"]})
+        payload = {
+            "eventType": "sessionMessageSent_v2", "statusString": "Sent",
+            "localMessageId": rec["local_message_id"], "id": rec["message_id"],
+            "whatsappMessageId": rec["whatsapp_message_id"], "conversationId": "conv-" + wa_id,
+            "ticketId": "ticket-" + wa_id, "text": text, "type": "text",
+            "timestamp": str(int(self.clock())), "waId": wa_id, "owner": True,
+            "operatorEmail": email, "operatorName": email.split("@")[0]}
+        await self.post_webhook(payload)
+        return payload
+
+    async def solve(self, wa_id: str, *, operator: str | None = None) -> dict[str, Any]:
+        """Staff mark the conversation solved in Wati: it goes back to the bot and the app
+        gets a status webhook (the shape is this sandbox's; see docs/architecture.md)."""
+        email = operator or self.state.operators.get(wa_id)
+        self.state.operators.pop(wa_id, None)
+        self._chat(wa_id, {"direction": "system", "kind": "system",
+                           "text": "Percakapan ditandai selesai (solved)"})
+        payload = {"eventType": "ticketStatusChanged", "id": uuid.uuid4().hex[:24],
+                   "created": _iso(self.clock()), "conversationId": "conv-" + wa_id,
+                   "ticketId": "ticket-" + wa_id, "waId": wa_id, "newStatus": "solved",
+                   "operatorEmail": email, "owner": True}
+        await self.post_webhook(payload)
+        return payload
+
+    async def _api_staff(self, request: web.Request) -> web.Response:
+        body = await self._json(request)
+        wa_id = "".join(ch for ch in str(body.get("wa_id") or "") if ch.isdigit())
+        text = str(body.get("text") or "")[:4096]
+        if len(wa_id) < 8 or not text.strip():
+            return web.json_response({"error": "wa_id and text are required"}, status=400)
+        payload = await self.staff_reply(wa_id, text)
+        return web.json_response({"id": payload["id"]})
+
+    async def _api_solve(self, request: web.Request) -> web.Response:
+        body = await self._json(request)
+        wa_id = "".join(ch for ch in str(body.get("wa_id") or "") if ch.isdigit())
+        if len(wa_id) < 8:
+            return web.json_response({"error": "wa_id is required"}, status=400)
+        await self.solve(wa_id)
+        return web.json_response({"solved": True})
+
+    async def _api_operator(self, request: web.Request) -> web.Response:
+        wa_id = request.query.get("wa_id", "")
+        return web.json_response({"operator": self.state.operators.get(wa_id)})
 
     async def _api_sent(self, request: web.Request) -> web.Response:
         to = request.query.get("to")

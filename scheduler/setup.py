@@ -14,7 +14,7 @@ from datetime import UTC, timedelta
 from aiohttp import web
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
-from app.keys import SERVICE, SETTINGS, STORE
+from app.keys import SERVICE, SETTINGS, STORE, WAITLIST
 from app.metrics import OUTBOX_BACKLOG
 from app.periodic import DAILY_JOBS
 from notify.runtime import NOTIFIER
@@ -41,6 +41,25 @@ async def measure_backlog(app: web.Application) -> int:
     return count
 
 
+HANDOFF_SWEEP_SECONDS = 60  # timeouts of handoffs and the klinik_handoffs_open gauge
+
+
+async def sweep_handoffs(app: web.Application) -> int:
+    """Give back to the bot the handoffs whose HANDOFF_TIMEOUT_HOURS passed (the patient is
+    told), and set klinik_handoffs_open (alerted on in production)."""
+    desk = app[NOTIFIER].handoffs
+    expired = await desk.expire_due()
+    await desk.measure()
+    return expired
+
+
+WAITLIST_SWEEP_SECONDS = 30  # expired waitlist offers pass to the next patient
+
+
+async def sweep_waitlist(app: web.Application) -> int:
+    return await app[WAITLIST].expire_due()
+
+
 def setup(app: web.Application) -> None:
     app.cleanup_ctx.append(scheduler_ctx)
 
@@ -61,6 +80,12 @@ async def scheduler_ctx(app: web.Application) -> AsyncIterator[None]:
     scheduler.add_job(measure_backlog, "interval", seconds=BACKLOG_SECONDS, args=[app],
                       id="outbox_backlog", coalesce=True, replace_existing=True)
     names.append("outbox_backlog")
+    scheduler.add_job(sweep_handoffs, "interval", seconds=HANDOFF_SWEEP_SECONDS, args=[app],
+                      id="handoff_sweep", coalesce=True, replace_existing=True)
+    names.append("handoff_sweep")
+    scheduler.add_job(sweep_waitlist, "interval", seconds=WAITLIST_SWEEP_SECONDS, args=[app],
+                      id="waitlist_sweep", coalesce=True, replace_existing=True)
+    names.append("waitlist_sweep")
     scheduler.start()
     app[SCHEDULER] = scheduler
     app[JOBS] = jobs

@@ -61,7 +61,7 @@ def _names_field(body: dict[str, Any], field: str) -> bool:
 async def test_operator_injection_in_every_body_field(api: Api) -> None:
     doc = await (await api.client.get("/openapi.json")).json()
     ids = {"doctor_id": api.seed.doctor.id, "user_id": api.seed.patient.id,
-           "booking_id": "bk-missing"}
+           "booking_id": "bk-missing", "handoff_id": "0" * 32, "entry_id": "0" * 32}
     tried = 0
     for method, path, op in _operations(doc):
         if "requestBody" not in op:
@@ -84,7 +84,7 @@ async def test_operator_injection_in_every_body_field(api: Api) -> None:
 async def test_operator_injection_in_every_query_parameter(api: Api) -> None:
     doc = await (await api.client.get("/openapi.json")).json()
     ids = {"doctor_id": api.seed.doctor.id, "user_id": api.seed.patient.id,
-           "booking_id": "bk-missing"}
+           "booking_id": "bk-missing", "handoff_id": "0" * 32, "entry_id": "0" * 32}
     tried = 0
     for method, path, op in _operations(doc):
         for param in op.get("parameters", []):

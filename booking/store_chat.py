@@ -5,27 +5,28 @@ mapped to StoreUnavailable), and `ChatStore`, their typed async face (`store.cha
 
 from __future__ import annotations
 
-import re
 from datetime import datetime, timedelta
 from typing import Any
 
 from pymongo import ASCENDING, ReturnDocument
-from pymongo.collection import Collection
 from pymongo.errors import DuplicateKeyError
 
 from booking.models import as_utc
 from booking.store import MongoStore, StoreModule, query, store_call
+from booking.store_sealed import SealedCollection
 
 # Inbox documents are kept a while after processing (support and audits), then expire.
 INBOX_KEEP = timedelta(days=7)
 
 
-def inbox(ms: MongoStore) -> Collection[Any]:
-    return ms.db["inbox"]
+def inbox(ms: MongoStore) -> SealedCollection:
+    sealed: SealedCollection = ms.db["inbox"]
+    return sealed
 
 
-def contacts(ms: MongoStore) -> Collection[Any]:
-    return ms.db["wa_contacts"]
+def contacts(ms: MongoStore) -> SealedCollection:
+    sealed: SealedCollection = ms.db["wa_contacts"]
+    return sealed
 
 
 @store_call
@@ -126,12 +127,17 @@ def insert_chat_logs(ms: MongoStore, docs: list[dict[str, Any]]) -> None:
 def chat_reply_with(ms: MongoStore, wa_id: str, needle: str, since: datetime
                     ) -> dict[str, Any] | None:
     """The first bot reply to this number that Wati accepted since `since` and whose text
-    contains `needle` (a booking code): the chat message that already told the patient."""
-    doc: dict[str, Any] | None = ms.chat_logs.find_one(
+    contains `needle` (a booking code): the chat message that already told the patient.
+
+    The text is encrypted, so the replies of the window are read and matched here (a
+    handful: the window is the dispatcher's grace of seconds)."""
+    cursor = ms.chat_logs.find(
         {"wa_id": wa_id, "direction": "out", "at": {"$gte": since},
-         "message_id": {"$ne": None}, "text": {"$regex": re.escape(needle)}},
-        sort=[("at", ASCENDING)])
-    return doc
+         "message_id": {"$ne": None}}).sort("at", ASCENDING)
+    for doc in cursor:
+        if needle in str(doc.get("text") or ""):
+            return doc
+    return None
 
 
 class ChatStore(StoreModule):

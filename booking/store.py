@@ -644,6 +644,7 @@ class Store:
         from booking.store_chat import ChatStore
         from booking.store_outbox import OutboxStore
         from booking.store_reminders import ReminderStore
+        from booking.store_retention import RetentionStore
         from booking.store_retrain import RetrainStore
 
         self.sync = sync
@@ -656,6 +657,7 @@ class Store:
         self.reminders = ReminderStore(sync)
         self.analytics = AnalyticsStore(sync)
         self.retrain = RetrainStore(sync)
+        self.retention = RetentionStore(sync)
 
     async def ensure_indexes(self) -> None:
         await asyncio.to_thread(self.sync.ensure_indexes)

@@ -9,6 +9,7 @@ from api import handlers_bookings as bookings
 from api import handlers_doctors as doctors
 from api import handlers_ops as ops
 from api import handlers_photos as photos
+from api import handlers_privacy as privacy
 from api import handlers_users as users
 
 DOCTOR = "/doctors/{doctor_id}"
@@ -51,6 +52,11 @@ ROUTES = [
     web.get(USER, users.get_user),
     web.patch(USER, users.patch_user),
     web.delete(USER, users.delete_user),
+    web.get("/me/data", privacy.export_me),
+    web.delete("/me", privacy.erase_me),
+    web.get(USER + "/data", privacy.export_user),
+    web.delete(USER + "/personal-data", privacy.erase_user),
+    web.get(USER + "/audit", privacy.user_audit),
     web.get("/ready", ops.ready),
     web.get("/openapi.json", ops.openapi_json),
     web.get("/docs", ops.docs),

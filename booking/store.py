@@ -643,6 +643,7 @@ class Store:
         from booking.store_analytics import AnalyticsStore
         from booking.store_chat import ChatStore
         from booking.store_outbox import OutboxStore
+        from booking.store_privacy import PrivacyStore
         from booking.store_reminders import ReminderStore
         from booking.store_retention import RetentionStore
         from booking.store_retrain import RetrainStore
@@ -658,6 +659,7 @@ class Store:
         self.analytics = AnalyticsStore(sync)
         self.retrain = RetrainStore(sync)
         self.retention = RetentionStore(sync)
+        self.privacy = PrivacyStore(sync)
 
     async def ensure_indexes(self) -> None:
         await asyncio.to_thread(self.sync.ensure_indexes)

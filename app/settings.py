@@ -218,8 +218,6 @@ class Settings(BaseSettings):
         "OUTBOX_BODY_RETENTION_DAYS", 90,
         "Outbox message texts and template parameters are wiped this long after they were "
         "created (daily job; status kept); 0 = kept.", ge=0)
-    privacy_url: str | None = env("PRIVACY_URL", None,
-                                  "Link to the privacy notice (data-protection docs).")
 
     @field_validator("data_keys")
     @classmethod

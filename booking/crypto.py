@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import hashlib
 import hmac
 import json
 import os
@@ -210,7 +209,7 @@ class Keyring:
     def blind_index(self, value: Any, kind: str = "") -> str:
         """HMAC-SHA256 of the normalised value; `kind` separates namespaces (phone, email)."""
         norm = normalise(value, kind)
-        mac = hmac.new(self.index_key, f"{kind}|{norm}".encode(), hashlib.sha256).digest()
+        mac = hmac.digest(self.index_key, f"{kind}|{norm}".encode(), "sha256")
         return INDEX_PREFIX + base64.urlsafe_b64encode(mac).decode().rstrip("=")
 
 

@@ -82,7 +82,8 @@ class Sealer:
         return self.keyring.blind_index(value, self.spec.indexed[field_name])
 
     def seal_value(self, field_name: str, value: Any, doc_id: Any) -> Any:
-        if value is None or value == "" or is_sealed(value):
+        if value is None or (not value and isinstance(value, (str, list, dict))) \
+                or is_sealed(value):
             return value  # nothing to hide in an absent or empty value (most history notes)
         return self.keyring.seal(value, self.name, field_name, _aad_id(doc_id))
 

@@ -33,9 +33,14 @@ class RotationReport:
 
 def _stale(sealer: Sealer, value: Any) -> bool:
     """A value the primary key did not seal (another key, or plain text)."""
-    if value is None:
+    if _empty(value):
         return False
     return not is_sealed(value) or key_id_of(value) != sealer.keyring.primary
+
+
+def _empty(value: Any) -> bool:
+    """Absent or empty values are stored as they are (store_sealed.Sealer.seal_value)."""
+    return value is None or (not value and isinstance(value, (str, list, dict)))
 
 
 def _reseal(sealer: Sealer, doc: dict[str, Any]) -> dict[str, Any]:
@@ -153,7 +158,7 @@ def key_usage(ms: MongoStore) -> dict[str, dict[str, int]]:
             for doc in ms.raw_db[name].find({}, {f: 1 for f in fields}):
                 for f in fields:
                     value = doc.get(f)
-                    if value is None:
+                    if _empty(value):
                         continue
                     kid = key_id_of(value) if is_sealed(value) else "plain"
                     counts[kid] = counts.get(kid, 0) + 1

@@ -371,6 +371,24 @@ class SealedCollection:
         return self._open(self.raw.find_one_and_update(q, u, *args, projection=proj, **kwargs),
                           drop_id)
 
+    def find_one_and_delete(self, query: Mapping[str, Any], *args: Any,
+                            projection: Any = None, **kwargs: Any) -> Any:
+        proj, drop_id = self.sealer.projection(projection)
+        return self._open(self.raw.find_one_and_delete(self.sealer.query(query), *args,
+                                                       projection=proj, **kwargs), drop_id)
+
+    def find_one_and_replace(self, *args: Any, **kwargs: Any) -> Any:
+        raise SealedQueryError(f"{self.name}: use replace_one (sealed documents)")
+
+    def bulk_write(self, *args: Any, **kwargs: Any) -> Any:
+        raise SealedQueryError(f"{self.name}: bulk writes would bypass the sealing")
+
+    def distinct(self, key: str, query: Mapping[str, Any] | None = None, *args: Any,
+                 **kwargs: Any) -> Any:
+        if self.sealer.spec.touches(key):
+            raise SealedQueryError(f"{self.name}.{key} is encrypted: no distinct values")
+        return self.raw.distinct(key, self.sealer.query(query), *args, **kwargs)
+
     def delete_one(self, query: Mapping[str, Any], *args: Any, **kwargs: Any) -> Any:
         return self.raw.delete_one(self.sealer.query(query), *args, **kwargs)
 

@@ -115,3 +115,19 @@ def test_documents_stored_before_encryption_are_read_as_they_are(
                                                "direction": "in", "at": datetime.now(UTC)})
     doc = sync_store.chat_logs.find_one({"_id": "old"})
     assert doc is not None and doc["text"] == "lama" and doc["wa_id"] == "628111"
+
+
+def test_driver_calls_that_would_bypass_the_sealing_are_refused(sync_store: MongoStore) -> None:
+    from pymongo import InsertOne
+
+    from booking.store_sealed import SealedQueryError
+    with pytest.raises(SealedQueryError):
+        sync_store.users.bulk_write([InsertOne({"_id": "x", "name": NAME})])
+    with pytest.raises(SealedQueryError):
+        sync_store.chat_logs.distinct("text")
+    with pytest.raises(SealedQueryError):
+        sync_store.users.find_one_and_replace({"_id": "x"}, {"name": NAME})
+    sync_store.insert_user(User(id="gone", name=NAME, whatsapp=WA))
+    deleted = sync_store.users.find_one_and_delete({"whatsapp": WA})
+    assert deleted is not None and deleted["name"] == NAME and deleted["whatsapp"] == WA
+    assert leaks(sync_store, [NAME, WA]) == []

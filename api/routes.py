@@ -10,6 +10,7 @@ from api import handlers_doctors as doctors
 from api import handlers_handoffs as handoffs
 from api import handlers_ops as ops
 from api import handlers_photos as photos
+from api import handlers_privacy as privacy
 from api import handlers_users as users
 from api import handlers_waitlist as waitlist
 from api import staff_page as staff
@@ -61,6 +62,11 @@ ROUTES = [
     *handoffs.ROUTES,
     *waitlist.ROUTES,
     *staff.ROUTES,
+    web.get("/me/data", privacy.export_me),
+    web.delete("/me", privacy.erase_me),
+    web.get(USER + "/data", privacy.export_user),
+    web.delete(USER + "/personal-data", privacy.erase_user),
+    web.get(USER + "/audit", privacy.user_audit),
     web.get("/ready", ops.ready),
     web.get("/openapi.json", ops.openapi_json),
     web.get("/docs", ops.docs),

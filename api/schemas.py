@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import date as Date
 from datetime import datetime, time
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import (
     AwareDatetime,
@@ -516,3 +516,39 @@ class ComponentOut(Out):
 class ReadyOut(Out):
     status: Literal["ready", "not_ready"]
     components: dict[str, ComponentOut]
+
+
+# ---- data subject rights (api/handlers_privacy.py) ------------------------------------
+class DataExportOut(Out):
+    """Everything held about one user (UU PDP right of access), decrypted."""
+
+    exported_at: datetime
+    profile: dict[str, Any]
+    bookings: list[dict[str, Any]]
+    chat_messages: list[dict[str, Any]]
+    notifications: list[dict[str, Any]]
+    whatsapp_contact: list[dict[str, Any]]
+
+
+class ErasureQuery(In):
+    confirm: Literal["true"] = Field(description="Must be true: erasure cannot be undone.")
+
+
+class ErasureOut(Out):
+    erased: bool
+    cancelled_bookings: int = Field(description="Future bookings cancelled (doctor told).")
+    counts: dict[str, int]
+
+
+class AuditOut(Out):
+    id: str
+    action: str
+    actor_id: str
+    actor_role: str
+    subject_id: str
+    at: datetime
+    detail: dict[str, int]
+
+
+class AuditPage(Out):
+    items: list[AuditOut]

@@ -9,6 +9,7 @@ from aiohttp import web
 
 from app.keys import COORDINATOR, SERVICE, SETTINGS, STORE, WAITLIST
 from app.settings import Settings
+from booking.crypto import set_process_keyring
 from booking.locks import Coordinator, redis_client
 from booking.service import BookingService, Policy
 from booking.store import MongoStore, Store
@@ -22,7 +23,10 @@ def build_core(settings: Settings, *, sync_store: MongoStore | None = None
                ) -> tuple[Store, Coordinator, BookingService]:
     """Store, coordinator and service from settings (the same for app, tools and tests)."""
     url = settings.mongodb_url.get_secret_value() if settings.mongodb_url else None
-    store = Store(sync_store or MongoStore.from_url(url))
+    keyring = settings.data_keyring()  # None: the process's throw-away keyring
+    if keyring is not None:
+        set_process_keyring(keyring)   # tools of this process open the same data
+    store = Store(sync_store or MongoStore.from_url(url, keyring=keyring))
     redis_url = settings.redis_url.get_secret_value() if settings.redis_url else None
     coordinator = Coordinator(redis_client(redis_url), hold_seconds=settings.hold_seconds,
                               namespace=settings.redis_namespace)

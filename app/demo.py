@@ -22,7 +22,10 @@ def main() -> None:
     url = settings.mongodb_url.get_secret_value() if settings.mongodb_url else None
     if url and not url.startswith("mongomock://") and not args.force:
         raise SystemExit("refusing to load demo data into a configured MongoDB without --force")
-    store = MongoStore.from_url(url)
+    if settings.data_protection_problems():  # a throw-away key would seal unreadable data
+        raise SystemExit("refusing to load demo data in production mode without DATA_KEYS "
+                         "and DATA_INDEX_KEY")
+    store = MongoStore.from_url(url, keyring=settings.data_keyring())
     counts = demo.load(store, password_hash=hash_password(
         settings.demo_password.get_secret_value()) if settings.demo_accounts else None)
     print(counts)  # noqa: T201

@@ -13,7 +13,7 @@ from app.context import PRESET_STORE, core_ctx
 from app.internal import INTERNAL_APP, internal_ctx, new_internal_app
 from app.keys import SETTINGS
 from app.logsafety import install_filters
-from app.settings import Settings, load_settings
+from app.settings import Settings, SettingsError, load_settings
 from app.standins import sandbox_ctx
 from booking.store import MongoStore
 
@@ -68,7 +68,13 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     overrides = {"roles": args.roles} if args.roles else {}
     settings = load_settings(**overrides)
+    problems = settings.data_protection_problems()
+    if problems:
+        raise SettingsError("refusing to start in production mode:\n"
+                            + "\n".join(f"  {p}" for p in problems))
     configure_logging(settings.log_level)
+    for warning in settings.transport_warnings():
+        log.warning("UNENCRYPTED TRANSPORT: %s", warning)
     if settings.app_workers > 1:
         from app import workers
 

@@ -14,8 +14,9 @@ ROLE_MODULES = {
     "api": ("api.setup", "analytics.setup", "bot.retrain.routes"),
     "actions": ("actions.endpoint",),         # Rasa custom actions endpoint
     "bot": ("bot.setup",),                    # WhatsApp gateway: Wati webhook, Rasa bridge
-    # reminders, outbox dispatch, and the daily jobs of other packages (BigQuery export)
-    "scheduler": ("scheduler.setup", "analytics.export_setup"),
+    # reminders, outbox dispatch, and the daily jobs of other packages (BigQuery export,
+    # data retention)
+    "scheduler": ("scheduler.setup", "analytics.export_setup", "app.retention"),
 }
 
 

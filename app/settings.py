@@ -8,10 +8,13 @@ from __future__ import annotations
 
 import ipaddress
 import secrets
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+if TYPE_CHECKING:
+    from booking.crypto import Keyring
 
 ENV_PREFIX = "KLINIK_"
 
@@ -216,6 +219,85 @@ class Settings(BaseSettings):
     storage_api_endpoint: str | None = env(
         "STORAGE_API_ENDPOINT", None,
         "Override the Cloud Storage API URL (emulators, tests); uses anonymous credentials.")
+    data_keys: SecretStr | None = env(
+        "DATA_KEYS", None,
+        "Keyring of the field encryption (AES-256-GCM): <id>:<base64 of 32 bytes>,... the "
+        "first encrypts, all decrypt. Production: required; unset on the embedded default = "
+        "a throw-away key per run.")
+    data_index_key: SecretStr | None = env(
+        "DATA_INDEX_KEY", None,
+        "Base64 of 32 bytes: HMAC key of the blind indexes (lookups by phone and e-mail). "
+        "Production: required, never rotated casually (see docs/data-protection.md).")
+    chat_retention_days: int = env("CHAT_RETENTION_DAYS", 180,
+                                   "Chat log messages are deleted this long after they were "
+                                   "written (TTL index); 0 = kept.", ge=0)
+    inbox_retention_days: int = env("INBOX_RETENTION_DAYS", 30,
+                                    "Webhook payloads (inbox) are deleted this long after "
+                                    "they arrived (TTL index); 0 = kept.", ge=0)
+    outbox_body_retention_days: int = env(
+        "OUTBOX_BODY_RETENTION_DAYS", 90,
+        "Outbox message texts and template parameters are wiped this long after they were "
+        "created (daily job; status kept); 0 = kept.", ge=0)
+
+    @field_validator("data_keys")
+    @classmethod
+    def _data_keys(cls, v: SecretStr | None) -> SecretStr | None:
+        if v is not None:
+            from booking.crypto import parse_data_keys
+
+            parse_data_keys(v.get_secret_value())  # ValueError names the problem, not the key
+        return v
+
+    @field_validator("data_index_key")
+    @classmethod
+    def _data_index_key(cls, v: SecretStr | None) -> SecretStr | None:
+        if v is not None:
+            from booking.crypto import parse_index_key
+
+            parse_index_key(v.get_secret_value())
+        return v
+
+    def data_keyring(self) -> Keyring | None:
+        """The configured keyring; None when neither variable is set (throw-away key)."""
+        from booking.crypto import Keyring
+
+        if self.data_keys is None and self.data_index_key is None:
+            return None
+        if self.data_keys is None or self.data_index_key is None:
+            raise SettingsError("DATA_KEYS and DATA_INDEX_KEY are set together")
+        return Keyring.from_strings(self.data_keys.get_secret_value(),
+                                    self.data_index_key.get_secret_value())
+
+    def data_protection_problems(self) -> list[str]:
+        """Production refuses to start without the encryption keys (app/main.py)."""
+        if not self.production:
+            return []
+        return [f"{name} is not set" for name, value in
+                (("DATA_KEYS", self.data_keys), ("DATA_INDEX_KEY", self.data_index_key))
+                if value is None]
+
+    def transport_warnings(self) -> list[str]:
+        """Production connections that travel unencrypted to another machine (logged
+        loudly at start; the URLs themselves are never printed)."""
+        if not self.production:
+            return []
+        warnings = []
+        mongo = self.mongodb_url.get_secret_value() if self.mongodb_url else ""
+        if mongo and not mongo.startswith("mongomock://") and not _mongo_tls(mongo) \
+                and not _loopback_only(mongo):
+            warnings.append("MONGODB_URL has no tls=true (or mongodb+srv://) and points to "
+                            "another host: patient data travels in plain text")
+        redis = self.redis_url.get_secret_value() if self.redis_url else ""
+        if redis.startswith("redis://") and not _loopback_only(redis):
+            warnings.append("REDIS_URL is redis:// to another host: use rediss:// "
+                            "(Memorystore in-transit encryption)")
+        if self.smtp_mode == "off":
+            warnings.append("SMTP_TLS=off: fallback e-mails travel in plain text")
+        for name, url in (("WATI_API_URL", self.wati_api_url),
+                          ("BIGQUERY_API_ENDPOINT", self.bigquery_api_endpoint)):
+            if url and url.startswith("http://") and not _loopback_only(url):
+                warnings.append(f"{name} is http:// to another host: use https://")
+        return warnings
 
     @field_validator("roles")
     @classmethod
@@ -330,6 +412,36 @@ class Settings(BaseSettings):
             return self.load_demo_data
         url = self.mongodb_url.get_secret_value() if self.mongodb_url else ""
         return not url or url.startswith("mongomock://")
+
+
+def _hosts(url: str) -> list[str]:
+    """Hosts of a URL, including a MongoDB seed list (credentials and options dropped)."""
+    rest = url.split("://", 1)[-1]
+    netloc = rest.split("/", 1)[0].split("?", 1)[0].rsplit("@", 1)[-1]
+    hosts = []
+    for part in netloc.split(","):
+        host = part[1:].split("]", 1)[0] if part.startswith("[") else part.rsplit(":", 1)[0]
+        hosts.append(host.lower())
+    return hosts
+
+
+def _loopback_only(url: str) -> bool:
+    for host in _hosts(url):
+        if host == "localhost":
+            continue
+        try:
+            if not ipaddress.ip_address(host).is_loopback:
+                return False
+        except ValueError:
+            return False
+    return True
+
+
+def _mongo_tls(url: str) -> bool:
+    options = url.split("?", 1)[1].lower() if "?" in url else ""
+    flags = {p.split("=", 1)[0]: p.split("=", 1)[-1] for p in options.split("&") if p}
+    return url.startswith("mongodb+srv://") or flags.get("tls") == "true" or \
+        flags.get("ssl") == "true"
 
 
 class SettingsError(SystemExit):

@@ -23,9 +23,11 @@ from pymongo import ASCENDING, DESCENDING, ReturnDocument
 from pymongo.collection import Collection
 from pymongo.errors import DuplicateKeyError, PyMongoError
 
+from booking.crypto import Keyring, process_keyring
 from booking.errors import Conflict, NotFound, StoreUnavailable
 from booking.models import ACTIVE_STATUSES, Booking, BookingStatus, Doctor, User, as_utc
 from booking.slots import Interval
+from booking.store_sealed import SealedCollection, SealedDatabase
 
 log = logging.getLogger(__name__)
 
@@ -100,35 +102,47 @@ def _from(doc: dict[str, Any] | None) -> dict[str, Any] | None:
 
 
 class MongoStore:
-    """Synchronous store over pymongo (or mongomock)."""
+    """Synchronous store over pymongo (or mongomock).
 
-    def __init__(self, client: Any, db_name: str, *, is_mock: bool) -> None:
+    `db` and the collection attributes are sealed views (booking/store_sealed.py): personal
+    fields are encrypted on the way in and decrypted on the way out with `keyring`.
+    `raw_db` is the driver's database as stored (key rotation and the raw-scan tests only).
+    """
+
+    def __init__(self, client: Any, db_name: str, *, is_mock: bool,
+                 keyring: Keyring | None = None) -> None:
         self.client = client
-        self.db = client[db_name]
+        self.keyring = keyring or process_keyring()
+        self.raw_db = client[db_name]
+        self.db: Any = SealedDatabase(self.raw_db, self.keyring)
         self.is_mock = is_mock
         self._guard: contextlib.AbstractContextManager[Any] = (
             threading.RLock() if is_mock else contextlib.nullcontext())
-        self.users: Collection[Any] = self.db["users"]
+        self.users: SealedCollection = self.db["users"]
         self.doctors: Collection[Any] = self.db["doctors"]
-        self.bookings: Collection[Any] = self.db["bookings"]
-        self.outbox: Collection[Any] = self.db["outbox"]
-        self.chat_logs: Collection[Any] = self.db["chat_logs"]
+        self.bookings: SealedCollection = self.db["bookings"]
+        self.outbox: SealedCollection = self.db["outbox"]
+        self.chat_logs: SealedCollection = self.db["chat_logs"]
         self.kv: Collection[Any] = self.db["kv"]
 
     @classmethod
-    def from_url(cls, url: str | None, db_name: str | None = None) -> MongoStore:
-        """mongomock for None or mongomock://; else a real client (db: arg, URL, default)."""
+    def from_url(cls, url: str | None, db_name: str | None = None,
+                 keyring: Keyring | None = None) -> MongoStore:
+        """mongomock for None or mongomock://; else a real client (db: arg, URL, default).
+
+        TLS is the URL's: ``tls=true&tlsCAFile=...`` (docs/data-protection.md)."""
         if not url or url.startswith(MOCK_SCHEME):
             import mongomock
 
             from booking import mongomock_cursor
 
             mongomock_cursor.apply()
-            return cls(mongomock.MongoClient(tz_aware=True), db_name or DEFAULT_DB, is_mock=True)
+            return cls(mongomock.MongoClient(tz_aware=True), db_name or DEFAULT_DB, is_mock=True,
+                       keyring=keyring)
         client: Any = pymongo.MongoClient(url, tz_aware=True, serverSelectionTimeoutMS=3000,
                                           connectTimeoutMS=3000, socketTimeoutMS=10000)
         name = db_name or pymongo.uri_parser.parse_uri(url).get("database") or DEFAULT_DB
-        return cls(client, name, is_mock=False)
+        return cls(client, name, is_mock=False, keyring=keyring)
 
     # ---- lifecycle -----------------------------------------------------------------
     @store_call
@@ -632,7 +646,9 @@ class Store:
         from booking.store_nlu_inbox import NluInboxStore
         from booking.store_nlu_models import NluModelStore
         from booking.store_outbox import OutboxStore
+        from booking.store_privacy import PrivacyStore
         from booking.store_reminders import ReminderStore
+        from booking.store_retention import RetentionStore
         from booking.store_retrain import RetrainStore
         from booking.store_waitlist import WaitlistStore
 
@@ -650,6 +666,8 @@ class Store:
         self.nlu_models = NluModelStore(sync)
         self.handoffs = HandoffStore(sync)
         self.waitlist = WaitlistStore(sync)
+        self.retention = RetentionStore(sync)
+        self.privacy = PrivacyStore(sync)
 
     async def ensure_indexes(self) -> None:
         await asyncio.to_thread(self.sync.ensure_indexes)

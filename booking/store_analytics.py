@@ -213,8 +213,11 @@ def whatsapp_users(store: MongoStore) -> dict[str, str]:
     """wa_id -> user id of every user with a WhatsApp number (the conversion join).
 
     One range scan of the users.whatsapp index, joined in Python: linear on both backends,
-    where `$in` with thousands of ids is a linear search per document on mongomock."""
-    cursor = store.users.find({"whatsapp": {"$gt": ""}}, {"_id": 1, "whatsapp": 1})
+    where `$in` with thousands of ids is a linear search per document on mongomock.
+
+    Keys are the stored blind indexes, as the chat pass's senders are (it groups by the
+    stored wa_id): the join needs no phone number in plain text."""
+    cursor = store.raw_db["users"].find({"whatsapp": {"$gt": ""}}, {"_id": 1, "whatsapp": 1})
     return {u["whatsapp"]: u["_id"] for u in cursor}
 
 

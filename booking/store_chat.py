@@ -9,22 +9,24 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from pymongo import ASCENDING, ReturnDocument
-from pymongo.collection import Collection
 from pymongo.errors import DuplicateKeyError
 
 from booking.models import as_utc
 from booking.store import MongoStore, StoreModule, _literal, query, store_call
+from booking.store_sealed import SealedCollection
 
 # Inbox documents are kept a while after processing (support and audits), then expire.
 INBOX_KEEP = timedelta(days=7)
 
 
-def inbox(ms: MongoStore) -> Collection[Any]:
-    return ms.db["inbox"]
+def inbox(ms: MongoStore) -> SealedCollection:
+    sealed: SealedCollection = ms.db["inbox"]
+    return sealed
 
 
-def contacts(ms: MongoStore) -> Collection[Any]:
-    return ms.db["wa_contacts"]
+def contacts(ms: MongoStore) -> SealedCollection:
+    sealed: SealedCollection = ms.db["wa_contacts"]
+    return sealed
 
 
 @store_call

@@ -33,6 +33,10 @@ EXPECTED: dict[tuple[str, str], dict[str, int]] = {
     ("GET", "/users/{user_id}"): {"patient2": 403, "doctor2_user": 403},
     ("PATCH", "/users/{user_id}"): {"patient2": 403, "doctor2_user": 403},
     ("DELETE", "/users/{user_id}"): {"patient2": 403, "doctor2_user": 403},
+    # data subject rights on behalf of a patient (admin only; the patient's own: /me)
+    ("GET", "/users/{user_id}/data"): {"patient2": 403, "doctor2_user": 403},
+    ("DELETE", "/users/{user_id}/personal-data"): {"patient2": 403, "doctor2_user": 403},
+    ("GET", "/users/{user_id}/audit"): {"patient2": 403, "doctor2_user": 403},
 }
 ID_ROUTE = re.compile(r"\{(doctor|booking|user)_id\}")
 

@@ -229,7 +229,9 @@ def set_serving(ms: MongoStore, model: dict[str, Any], expected: str | None,
 
 @store_call
 def audit_log(ms: MongoStore, limit: int = 50) -> list[dict[str, Any]]:
-    return list(ms.db[AUDIT].find({}, {"_id": 0}).sort([("at", DESCENDING)]).limit(limit))
+    # newest first; entries of the same instant in the order they were written (ObjectIds grow)
+    return list(ms.db[AUDIT].find({}, {"_id": 0}).sort([("at", DESCENDING), ("_id", DESCENDING)])
+                .limit(limit))
 
 
 def utcnow() -> datetime:

@@ -11,6 +11,8 @@ Environment:
   APP_WORKERS (1)         local stack: app processes (> 1: nx-27017 + redis-server)
   LOAD_STORE (embedded)   local stack with 1 worker: embedded | wire
   LOAD_RASA (0)           local stack: start a Rasa server too (needed by the whatsapp mix)
+  LOAD_ADMINS (1)         0: no admin users (the local stack on nx-27017 leaves them out:
+                          its aggregation lacks what GET /analytics uses)
   LOAD_OUT (.)            where load-report.json, load-report.html and the CSVs go
 
 Exit status 1 when any request failed or a double booking was found.
@@ -83,10 +85,14 @@ def main() -> int:
         env.update(LOAD_USERS_FILE=str(stack.users_file), LOAD_SANDBOX_URL=stack.sandbox_url,
                    LOAD_ADMIN_TOKEN=stack.admin_token)
         extra.update(app_workers=stack.workers, store=stack.store, rasa=stack.rasa)
+    classes = list(MIXES[mix])
+    standin = stack is not None and stack.store == "wire" and stack.standin
+    if os.environ.get("LOAD_ADMINS", "1") in ("0", "false") or standin:
+        classes.remove("Admin")
     load_before = os.getloadavg()[0]
     started = time.time()
     try:
-        code = run_locust(host, MIXES[mix], users, spawn_rate, seconds, out, env)
+        code = run_locust(host, classes, users, spawn_rate, seconds, out, env)
     finally:
         if stack is not None:
             stack.stop()
@@ -94,7 +100,8 @@ def main() -> int:
             stack.close()
         else:
             doubles = count_remote(os.environ.get("LOAD_MONGODB_URL"))
-    extra.update(host=host, locust_exit=code, wall_s=round(time.time() - started, 1),
+    extra.update(host=host, locust_exit=code, user_classes=classes,
+                 wall_s=round(time.time() - started, 1),
                  loadavg_1m_before=round(load_before, 2),
                  loadavg_1m_after=round(os.getloadavg()[0], 2), cpus=os.cpu_count())
     stats = out / "load_stats.csv"

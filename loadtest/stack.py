@@ -80,6 +80,27 @@ def seed(store: Any, settings: Any, count: int) -> list[dict[str, Any]]:
     return accounts
 
 
+def drop_id_compound_indexes(store: Any, settle_s: float = 2.0, timeout: float = 60) -> None:
+    """nx-27017 0.8.1 only: it cannot maintain an index whose key holds `_id` next to another
+    field (every insert then fails with "JSON path error near '_id'"). The analytics role
+    declares two such indexes at start (export watermarks); the harness drops them once
+    every worker has started (they only speed up the BigQuery export, which is off here).
+    A real MongoDB (MONGODB_URL) keeps them; the app's code is the same either way."""
+    deadline = time.monotonic() + timeout
+    quiet = 0
+    while quiet < 2 and time.monotonic() < deadline:
+        dropped = 0
+        for coll in (store.bookings, store.chat_logs, store.outbox):
+            for name, spec in coll.index_information().items():
+                keys = [k for k, _ in spec["key"]]
+                # nx-27017 lists such an index without its _id part; its name keeps it
+                if name != "_id_" and ("_id" in keys[1:] or name.endswith("__id")):
+                    coll.drop_index(name)
+                    dropped += 1
+        quiet = quiet + 1 if not dropped else 0
+        time.sleep(settle_s)
+
+
 def active_bookings(store: Any) -> list[dict[str, Any]]:
     return list(store.bookings.find({"status": "confirmed"},
                                     {"_id": 0, "doctor_id": 1, "start": 1, "status": 1}))
@@ -100,6 +121,8 @@ class LocalStack:
     _app: subprocess.Popen[bytes] | None = None
     _mongo_url: str = ""
     _cleanups: list[Any] = field(default_factory=list)
+    _standin: bool = False
+    _seed_env: dict[str, str] = field(default_factory=dict)
 
     def start(self) -> LocalStack:
         if self.workers > 1:
@@ -142,6 +165,8 @@ class LocalStack:
                                      stderr=subprocess.STDOUT, start_new_session=True)
         try:
             wait_http(self.host + "/health", 120, self._app)
+            if self.store == "wire":
+                self._seed_wire()
             deadline = time.monotonic() + 120
             while not self.users_file.exists():
                 if time.monotonic() > deadline or self._app.poll() is not None:
@@ -172,11 +197,9 @@ class LocalStack:
         return str(server.url)
 
     def _start_wire(self, env: dict[str, str]) -> None:
-        from app.settings import Settings
-        from booking import demo
-        from booking.store import MongoStore
-
-        url = os.environ.get("MONGODB_URL") or self._start_nx()
+        url = os.environ.get("MONGODB_URL") or ""
+        self._standin = not url
+        url = url or self._start_nx()
         self._mongo_url = url.rstrip("/") + "/" + DB_NAME if url.count("/") <= 3 else url
         redis_url = os.environ.get("REDIS_URL")
         if not redis_url:
@@ -188,11 +211,23 @@ class LocalStack:
         env.update(KLINIK_MONGODB_URL=self._mongo_url, KLINIK_REDIS_URL=redis_url,
                    KLINIK_REDIS_NAMESPACE=f"load:{secrets.token_hex(4)}:",
                    KLINIK_LOAD_DEMO_DATA="false")
+        self._seed_env = env
+
+    def _seed_wire(self) -> None:
+        """After the app has started on the empty database: demo clinics and load patients."""
+        from app.settings import Settings
+        from booking import demo
+        from booking.store import MongoStore
+
         store = MongoStore.from_url(self._mongo_url)
         try:
+            if self._standin:
+                drop_id_compound_indexes(store)
             demo.load(store, password_hash=None)
-            settings = Settings(jwt_secret=env["KLINIK_JWT_SECRET"])
-            self.users_file.write_text(json.dumps(seed(store, settings, self.users)))
+            settings = Settings(jwt_secret=self._seed_env["KLINIK_JWT_SECRET"])
+            tmp = self.users_file.with_suffix(".tmp")
+            tmp.write_text(json.dumps(seed(store, settings, self.users)))
+            tmp.replace(self.users_file)
         finally:
             store.close()
 
@@ -222,6 +257,11 @@ class LocalStack:
                 if proc.poll() is not None or time.monotonic() > deadline:
                     raise RuntimeError("nx-27017 did not start") from None
                 time.sleep(0.2)
+
+    @property
+    def standin(self) -> bool:
+        """The wire database is nx-27017 (not a real MongoDB from MONGODB_URL)."""
+        return self._standin
 
     def double_bookings(self) -> int | None:
         """After stop(): counted from the store (None if it could not be read)."""

@@ -11,8 +11,8 @@ Environment:
   APP_WORKERS (1)         local stack: app processes (> 1: nx-27017 + redis-server)
   LOAD_STORE (embedded)   local stack with 1 worker: embedded | wire
   LOAD_RASA (0)           local stack: start a Rasa server too (needed by the whatsapp mix)
-  LOAD_ADMINS (1)         0: no admin users (the local stack on nx-27017 leaves them out:
-                          its aggregation lacks what GET /analytics uses)
+  LOAD_ADMINS (1)         admins among the users; 0: none (the local stack on nx-27017
+                          leaves them out: its aggregation lacks what GET /analytics uses)
   LOAD_OUT (.)            where load-report.json, load-report.html and the CSVs go
 
 Exit status 1 when any request failed or a double booking was found.

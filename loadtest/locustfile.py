@@ -13,7 +13,8 @@ Environment (all optional):
   remembered session (POST /auth/refresh with their refresh token).
 - LOAD_THINK_MIN / LOAD_THINK_MAX (5 / 15 s): think time between a patient's actions.
 - LOAD_SANDBOX_URL: the Wati sandbox the app sends to (WhatsApp patients need it).
-- LOAD_ADMIN_TOKEN, or LOAD_ADMIN_EMAIL + LOAD_ADMIN_PASSWORD: the admins' credentials.
+- LOAD_ADMIN_TOKEN, or LOAD_ADMIN_EMAIL + LOAD_ADMIN_PASSWORD: the admins' credentials;
+  LOAD_ADMINS (1): how many admins (0 leaves them out: python -m loadtest).
 
 Expected answers are not failures: 409 when a slot was taken meanwhile (the patient picks
 another), an empty day. Anything else outside 2xx is a failure, and so is a WhatsApp
@@ -269,9 +270,10 @@ class WhatsAppPatient(HttpUser):
 
 
 class Admin(HttpUser):
-    """Opens the analytics dashboard now and then."""
+    """Opens the analytics dashboard now and then: LOAD_ADMINS (1) of them, whatever the
+    number of patients (a clinic network has a few admins, not one per ten patients)."""
 
-    weight = 1
+    fixed_count = max(1, int(os.environ.get("LOAD_ADMINS") or 1))
     wait_time = between(30, 90)
 
     def on_start(self) -> None:

@@ -125,6 +125,13 @@ class LocalStack:
     _seed_env: dict[str, str] = field(default_factory=dict)
 
     def start(self) -> LocalStack:
+        try:
+            return self._start()
+        except BaseException:
+            self.close()  # nothing left running when the start fails
+            raise
+
+    def _start(self) -> LocalStack:
         if self.workers > 1:
             self.store = "wire"
         self.users_file = self.workdir / "users.json"
@@ -173,7 +180,6 @@ class LocalStack:
                     raise RuntimeError("the load patients were not seeded")
                 time.sleep(0.2)
         except RuntimeError:
-            self.stop()
             raise RuntimeError("the app did not start:\n" +
                                (self.workdir / "app.log").read_text()[-3000:]) from None
         return self

@@ -13,6 +13,8 @@ Environment:
   LOAD_RASA (0)           local stack: start a Rasa server too (needed by the whatsapp mix)
   LOAD_ADMINS (1)         admins among the users; 0: none (the local stack on nx-27017
                           leaves them out: its aggregation lacks what GET /analytics uses)
+  LOAD_RESET_STATS (0)    1: statistics restart once every user has spawned (the ramp-up,
+                          with its password logins, is left out: steady state)
   LOAD_OUT (.)            where load-report.json, load-report.html and the CSVs go
 
 Exit status 1 when any request failed or a double booking was found.
@@ -48,6 +50,8 @@ def run_locust(host: str, classes: list[str], users: int, spawn_rate: float, sec
            "--csv", str(out / "load"), "--html", str(out / "load-report.html"),
            "--only-summary", "--stop-timeout", "10", "--loglevel", "WARNING",
            "--exit-code-on-error", "0", *classes]
+    if os.environ.get("LOAD_RESET_STATS", "0") in ("1", "true"):
+        cmd.insert(-len(classes), "--reset-stats")  # steady state: the ramp-up not counted
     return subprocess.run(cmd, env=env, cwd=ROOT, check=False).returncode  # noqa: S603
 
 
@@ -91,10 +95,14 @@ def main() -> int:
         classes.remove("Admin")
     load_before = os.getloadavg()[0]
     started = time.time()
+    cpu_before = stack.cpu_seconds() if stack is not None else {}
     try:
         code = run_locust(host, classes, users, spawn_rate, seconds, out, env)
     finally:
         if stack is not None:
+            cpu_after = stack.cpu_seconds()
+            extra.update(app_cpu_s=round(cpu_after["app"] - cpu_before["app"], 1),
+                         stack_other_cpu_s=round(cpu_after["others"] - cpu_before["others"], 1))
             stack.stop()
             doubles = stack.double_bookings()
             stack.close()
@@ -109,6 +117,8 @@ def main() -> int:
         print(f"Locust wrote no statistics (exit {code})", file=sys.stderr)  # noqa: T201
         return 1
     result = report.build(users, stats, doubles, extra)
+    if result.get("app_cpu_s"):
+        result["requests_per_app_cpu_s"] = round(result["requests"] / result["app_cpu_s"], 1)
     result["by_request"] = report.per_request(stats)
     (out / "load-report.json").write_text(json.dumps(result, indent=2) + "\n")
     summary = {k: result[k] for k in ("users", "requests", "failures", "p50_ms", "p95_ms",

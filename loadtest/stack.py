@@ -269,6 +269,27 @@ class LocalStack:
         """The wire database is nx-27017 (not a real MongoDB from MONGODB_URL)."""
         return self._standin
 
+    def cpu_seconds(self) -> dict[str, float]:
+        """CPU time (user + system) used so far by the app processes and by the rest of the
+        stack (sandbox, nx-27017): on a shared machine, requests per CPU-second of the app
+        is the figure that does not depend on what else runs."""
+        import psutil
+
+        def tree(pid: int) -> float:
+            try:
+                root = psutil.Process(pid)
+                total = 0.0
+                for proc in [root, *root.children(recursive=True)]:
+                    with contextlib.suppress(psutil.Error):
+                        t = proc.cpu_times()
+                        total += t.user + t.system
+                return total
+            except psutil.Error:
+                return 0.0
+
+        app = tree(self._app.pid) if self._app is not None else 0.0
+        return {"app": app, "others": sum(tree(p.pid) for p in self._procs)}
+
     def double_bookings(self) -> int | None:
         """After stop(): counted from the store (None if it could not be read)."""
         from loadtest.report import double_bookings

@@ -26,6 +26,7 @@ import json
 import os
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -33,6 +34,7 @@ from typing import Any
 from loadtest import report
 from loadtest.stack import ROOT, LocalStack, active_bookings
 
+LOCUST_START_S = 1.5  # from starting locust to its first user
 MIXES = {"web": ["WebPatient", "Admin"], "whatsapp": ["WhatsAppPatient", "Admin"],
          "both": ["WebPatient", "WhatsAppPatient", "Admin"]}
 
@@ -96,9 +98,19 @@ def main() -> int:
     load_before = os.getloadavg()[0]
     started = time.time()
     cpu_before = stack.cpu_seconds() if stack is not None else {}
+    timer = None
+    if stack is not None and os.environ.get("LOAD_RESET_STATS", "0") in ("1", "true"):
+        # the statistics restart when the last user has spawned: CPU from then on too
+        def at_reset() -> None:
+            cpu_before.update(stack.cpu_seconds())
+
+        timer = threading.Timer(users / spawn_rate + LOCUST_START_S, at_reset)
+        timer.start()
     try:
         code = run_locust(host, classes, users, spawn_rate, seconds, out, env)
     finally:
+        if timer is not None:
+            timer.cancel()
         if stack is not None:
             cpu_after = stack.cpu_seconds()
             extra.update(app_cpu_s=round(cpu_after["app"] - cpu_before["app"], 1),

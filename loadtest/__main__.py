@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
 import threading
@@ -70,6 +71,8 @@ def count_remote(mongodb_url: str | None) -> int | None:
 
 
 def main() -> int:
+    # stopped from outside (CI timeout, Ctrl-C): the finally blocks stop the stack
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     users = env_int("LOAD_USERS", 200)
     spawn_rate = float(os.environ.get("LOAD_SPAWN_RATE") or 20)
     seconds = env_int("LOAD_SECONDS", 60)

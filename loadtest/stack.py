@@ -313,7 +313,7 @@ class LocalStack:
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(self._app.pid, signal.SIGTERM)
             try:
-                self._app.wait(timeout=60)
+                self._app.wait(timeout=90)
             except subprocess.TimeoutExpired:
                 with contextlib.suppress(ProcessLookupError):
                     os.killpg(self._app.pid, signal.SIGKILL)
@@ -354,6 +354,7 @@ def serve(users: int, users_file: Path, result: Path) -> None:
     try:
         web.run_app(create_app(settings, store=store), host=settings.app_host,
                     port=settings.app_port, print=None, access_log=None,
+                    shutdown_timeout=5,  # open keep-alive connections of 10,000 users
                     access_log_class=RedactingAccessLogger)
     finally:
         from loadtest.report import double_bookings

@@ -116,8 +116,11 @@ class WebPatient(HttpUser):
                               json={"refresh_token": self.refresh_token}) as resp:
             if resp.status_code == 200:
                 self._take(resp.json())
-            else:  # a reused token revokes the session: log in again (not a server fault)
+            elif resp.status_code == 401:  # session revoked (token reused): log in again
                 resp.success()
+                self.refresh_token = None
+            else:
+                resp.failure(f"refresh {resp.status_code}")
                 self.refresh_token = None
 
     def _take(self, tokens: dict[str, Any]) -> None:

@@ -221,6 +221,8 @@ class LocalStack:
 
     def _seed_wire(self) -> None:
         """After the app has started on the empty database: demo clinics and load patients."""
+        from pydantic import SecretStr
+
         from app.settings import Settings
         from booking import demo
         from booking.store import MongoStore
@@ -230,7 +232,7 @@ class LocalStack:
             if self._standin:
                 drop_id_compound_indexes(store)
             demo.load(store, password_hash=None)
-            settings = Settings(jwt_secret=self._seed_env["KLINIK_JWT_SECRET"])
+            settings = Settings(jwt_secret=SecretStr(self._seed_env["KLINIK_JWT_SECRET"]))
             tmp = self.users_file.with_suffix(".tmp")
             tmp.write_text(json.dumps(seed(store, settings, self.users)))
             tmp.replace(self.users_file)
@@ -256,6 +258,7 @@ class LocalStack:
         deadline = time.monotonic() + 30
         while True:
             try:
+                client: pymongo.MongoClient[Any]
                 with pymongo.MongoClient(url, serverSelectionTimeoutMS=500) as client:
                     client.admin.command("ping")
                 return url

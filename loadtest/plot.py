@@ -17,7 +17,8 @@ from loadtest.stack import ROOT
 
 LABELS = {"embedded:1": "1 worker, embedded store (mongomock + fakeredis)",
           "wire:1": "1 worker, nx-27017 + redis-server",
-          "wire:2": "2 workers, nx-27017 + redis-server"}
+          "wire:2": "2 workers, nx-27017 + redis-server",
+          "embedded:1-nologin": "1 worker, embedded, sessions resumed (no argon2 logins)"}
 
 
 def table(results: list[dict[str, Any]]) -> str:

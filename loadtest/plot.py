@@ -18,6 +18,7 @@ from loadtest.stack import ROOT
 LABELS = {"embedded:1": "1 worker, embedded store (mongomock + fakeredis)",
           "wire:1": "1 worker, nx-27017 + redis-server",
           "wire:2": "2 workers, nx-27017 + redis-server",
+          "embedded:1-quiet": "1 worker, embedded, 09:19-09:27 (load avg 4.7-9.7)",
           "embedded:1-nologin": "1 worker, embedded, sessions resumed (no argon2 logins)"}
 
 

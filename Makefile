@@ -14,10 +14,10 @@ PY310 ?= $(shell scripts/prereqs.sh python 3.10)
 NEEDS := python3.11 python3.10 node
 setup: NEEDS += redis chromium docker-compose
 deploy-check: NEEDS += docker-compose
-bench bench-analytics: NEEDS += redis
+bench bench-analytics load: NEEDS += redis
 .NOTPARALLEL:  # prerequisites first, in the order given
 
-.PHONY: help install prereqs setup doctor run test lint bench bench-analytics model clean deploy-check
+.PHONY: help install prereqs setup doctor run test lint bench bench-analytics model clean deploy-check load
 
 help: ## list targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
@@ -84,6 +84,9 @@ bench: prereqs install ## core + API benchmarks; figures in docs/benchmarks.md (
 
 bench-analytics: prereqs install ## full metrics call at 100,000 bookings / 500,000 messages (~3 min)
 	$(PY) -m bench.analytics --parts --last30
+
+load: prereqs install ## Locust headless (LOAD_USERS, LOAD_SPAWN_RATE, LOAD_SECONDS, LOAD_MIX, LOAD_HOST): load-report.json
+	nice -n 10 $(PY) -m loadtest
 
 clean: ## remove environments and build output
 	rm -rf $(VENV) $(RASA_VENV) models .pytest_cache

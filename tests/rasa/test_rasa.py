@@ -28,6 +28,7 @@ from booking.models import BookingStatus, Doctor
 from booking.service import Booked, BookingService
 from booking.store import MongoStore, Store
 from bot.retrain.rasa_proc import rasa_env
+from notify.rules import BookingNotices
 from tests.conftest import REDIS_TEST_URL
 from tests.rasa.server import RASA, TEST_ACTIONS_TOKEN, RasaServer
 
@@ -99,7 +100,8 @@ async def app_service(sync_store: MongoStore, doctor: Doctor, redis_namespace: s
     site = web.TCPSite(runner, "127.0.0.1", 0)  # the public port: not what Rasa calls
     await site.start()
     try:
-        yield BookingService(Store(sync_store), coordinator)  # real clock, like the app
+        yield BookingService(Store(sync_store), coordinator,  # real clock, like the app
+                             notices=BookingNotices())
     finally:
         await runner.cleanup()
 

@@ -13,15 +13,17 @@ from rasa_sdk.types import DomainDict
 
 from actions import choices as ch
 from actions import scheduling as sch
+from actions.asking import explain_no_doctor
 from actions.base import FLOW_SLOTS, Message, ServiceAction, language
 from actions.formatting import booking_line, doctor_line
 from actions.forms import offered_value
 from actions.language import next_language
 from actions.patients import ensure_patient, wa_id
 from booking.catalog import city_name, specialty_code, specialty_label
-from booking.dates import parse_when
+from booking.dates import When, parse_when
 from booking.errors import BookingError, NotFound
 from booking.formatting import local_when
+from booking.fuzzy import find_city, find_specialty
 from booking.models import Booking, Doctor
 
 log = logging.getLogger(__name__)
@@ -29,6 +31,31 @@ Events = list[dict[str, Any]]
 SEARCH_LIMIT = 5
 AVAILABILITY_LIMIT = 6
 HANDOFF_KEY = "handoff:"  # kv entry per WhatsApp number: staff pick these conversations up
+
+
+def remembered_when(text: str, now: datetime) -> Events:
+    """What a search says about when ("tgl 14/1 sore"), kept for the booking that follows."""
+    if not text:
+        return []
+    when = parse_when(text, now)
+    events: Events = []
+    if when.day is not None:
+        events.append(SlotSet("date_pref", sch.encode_day(when.day, when.span_days)))
+    pref = sch.encode_pref(when)
+    if pref is not None:
+        events.append(SlotSet("time_pref", pref))
+    return events
+
+
+async def next_free(service: Any, doctor: Doctor, asked: When) -> datetime | None:
+    """The doctor's first free slot from the day and part of day asked for."""
+    after = None
+    if asked.day is not None:
+        after = datetime.combine(asked.day, datetime.min.time(), tzinfo=doctor.tz).astimezone(UTC)
+    found = await service.earliest([doctor], after=after, limit=40 if asked.has_time else 1)
+    fits = [s for _, s in found if asked.accepts(s.start.astimezone(doctor.tz))]
+    candidates = fits or [s for _, s in found]
+    return candidates[0].start if candidates else None
 
 
 def reset_flow() -> Events:
@@ -63,24 +90,38 @@ class ActionSearchDoctor(ServiceAction):
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: dict[str, Any]) -> Events:
         lang = language(tracker)
+        msg = Message.of(tracker)
         spec, city = tracker.get_slot("specialty"), tracker.get_slot("city")
-        if not (spec or city):
+        name = msg.entity("doctor_name")
+        events = remembered_when(msg.typed, self.service.clock())
+        found = None if msg.entity("specialty") else find_specialty(msg.typed)
+        if found and found != spec:
+            spec = found  # DIET missed it: typos and shorthand ("dktr ggi")
+            events.append(SlotSet("specialty", spec))
+        town = None if msg.entity("city") else find_city(msg.typed)
+        if town and town != city:
+            city = town
+            events.append(SlotSet("city", city))
+        if name:
+            events.append(SlotSet("doctor_name", name))
+        if not (spec or city or name):
             dispatcher.utter_message(response="utter_choose_specialty")
-            return []
-        doctors = await sch.find_doctors(self.service, specialty=spec, city=city)
+            return events
+        doctors = await sch.find_doctors(self.service, specialty=None if name else spec,
+                                         city=None if name else city, name=name)
         if not doctors:
-            dispatcher.utter_message(response="utter_no_doctor",
-                                     what=sch.search_label(lang, spec, city))
-            return []
+            return events + await explain_no_doctor(self.service, dispatcher, lang, spec, city,
+                                                    name)
         shown = doctors[:SEARCH_LIMIT]
+        asked = parse_when(msg.typed, self.service.clock(), shown[0].timezone)
         lines = []
         for i, doctor in enumerate(shown):
-            nxt = await self.service.earliest([doctor], limit=1)
-            lines.append(doctor_line(i + 1, doctor, lang, nxt[0][1].start if nxt else None))
+            nxt = await next_free(self.service, doctor, asked)
+            lines.append(doctor_line(i + 1, doctor, lang, nxt))
         items = sch.doctor_choices(shown)
         dispatcher.utter_message(response="utter_doctor_list", doctors="\n".join(lines),
                                  buttons=ch.buttons(items, intent="book_appointment"))
-        return [SlotSet("offered", offered_value(items, fresh=False))]
+        return [SlotSet("offered", offered_value(items, fresh=False)), *events]
 
 
 class ActionCheckAvailability(ServiceAction):
@@ -116,6 +157,7 @@ class ActionCheckAvailability(ServiceAction):
                                      doctor=", ".join(d.name for d in doctors[:3]))
             return []
         items = sch.alternative_choices(found, lang)
+        events = remembered_when(msg.typed, self.service.clock())
         if len(doctors) == 1:
             what = doctors[0].name
         else:
@@ -124,7 +166,7 @@ class ActionCheckAvailability(ServiceAction):
                 what += f" ({city})"
         dispatcher.utter_message(response="utter_availability", what=what,
                                  buttons=ch.buttons(items, intent="book_appointment"))
-        return [SlotSet("offered", offered_value(items, fresh=False))]
+        return [SlotSet("offered", offered_value(items, fresh=False)), *events]
 
 
 async def _doctors_of(service: Any, bookings: list[Booking]) -> dict[str, Doctor]:

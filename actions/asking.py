@@ -130,7 +130,19 @@ class ActionAskApptDate(AskAction):
             days = await sch.free_days(self.service, doctor, await self.patient_id(tracker))
         if not days:
             dispatcher.utter_message(response="utter_no_slots_at_all", doctor=doctor.name)
-            return [SlotSet("doctor_id", None), SlotSet("requested_slot", "doctor_id")]
+            events: Events = [SlotSet("doctor_id", None), SlotSet("requested_slot", "doctor_id"),
+                              SlotSet("offered", None)]
+            spec, city = tracker.get_slot("specialty"), tracker.get_slot("city")
+            others = [d for d in await sch.find_doctors(self.service, specialty=spec, city=city)
+                      if d.id != doctor.id] if spec or city else []
+            if others:  # the other doctors of the same search, as buttons
+                shown = others[:sch.MAX_DOCTORS]
+                items = sch.doctor_choices(shown)
+                lines = "\n".join(doctor_line(i + 1, d, lang) for i, d in enumerate(shown))
+                dispatcher.utter_message(response="utter_choose_doctor", doctors=lines,
+                                         buttons=ch.buttons(items))
+                events[-1] = SlotSet("offered", offered_value(items, fresh=False))
+            return events
         items = sch.day_choices(days, doctor, lang, sch.local_today(self.service, doctor))
         dispatcher.utter_message(response="utter_choose_date", doctor=doctor.name,
                                  buttons=ch.buttons(items))

@@ -10,6 +10,7 @@ cancels or reschedules atomically; losing a race is answered with alternatives.
 from __future__ import annotations
 
 import logging
+import re
 from abc import abstractmethod
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
@@ -26,7 +27,7 @@ from actions.formatting import day_long, local
 from actions.patients import clean_name, ensure_patient, set_name
 from actions.yesno import CHANGE_DAY, CHANGE_DOCTOR, CHANGE_TIME, yes_no
 from booking.catalog import city_name, specialty_code
-from booking.dates import When, parse_when
+from booking.dates import WEEKDAYS, When, parse_when
 from booking.errors import (
     BookingError,
     CutoffPassed,
@@ -55,6 +56,7 @@ REASK_INTENTS = frozenset({"inform", "book_appointment", "check_availability", "
                            "affirm"})
 NOT_A_NAME = frozenset({"greet", "deny", "goodbye", "human_handoff", "faq", "bot_challenge",
                         "thank", "cancel_appointment", "list_appointments"})
+WEEKDAY_WORDS = r"\b(" + "|".join(WEEKDAYS) + r")\b"
 CONFIRM_SLOTS = frozenset({"booking_confirmed", "cancel_confirmed", "reschedule_confirmed"})
 UNCLEAR_GIVE_UP = 4  # unreadable answers to one yes/no question before the form ends
 
@@ -311,6 +313,13 @@ class FormValidation(ServiceAction):
 
     confirm_slot = "booking_confirmed"
 
+    @staticmethod
+    def retry_day(turn: Turn) -> None:
+        """Another doctor: the day asked for applies again (it was only full for the last)."""
+        asked = sch.decode_day(turn.slot("date_pref"))
+        if asked is not None and asked.tried:
+            turn.set("date_pref", sch.encode_day(asked.day))
+
     def clear_from(self, turn: Turn, slot: str) -> None:
         """A changed answer invalidates the later ones."""
         order = ["doctor_id", "appt_date", "slot_start", self.confirm_slot]
@@ -356,6 +365,7 @@ class FormValidation(ServiceAction):
         if kind == "doctor" and fixed_doctor is None:
             if value != turn.slot("doctor_id"):
                 self.clear_from(turn, "doctor_id")
+                self.retry_day(turn)
             turn.set("doctor_id", value)
         elif kind == "day":
             if value != turn.slot("appt_date"):
@@ -442,6 +452,7 @@ class ValidateBookingForm(FormValidation):
         if len(doctors) == 1:
             if doctors[0].id != current:
                 self.clear_from(turn, "doctor_id")
+                self.retry_day(turn)
             turn.set("doctor_id", doctors[0].id)
         elif current and current not in {d.id for d in doctors}:
             self.clear_from(turn, "doctor_id")
@@ -518,6 +529,12 @@ class BookingChange(FormValidation):
                     (b.start + timedelta(hours=h)).date() == when.day for h in (7, 8, 9))]
                 if len(same) == 1:
                     return same[0]
+                if not same and re.search(WEEKDAY_WORDS, turn.msg.typed.lower()):
+                    # "the one on Thursday": the booking on that weekday, whichever week
+                    same = [b for b in bookings if (b.start + timedelta(hours=8)).weekday()
+                            == when.day.weekday()]
+                    if len(same) == 1:
+                        return same[0]
         return None
 
 

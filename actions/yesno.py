@@ -15,7 +15,7 @@ from __future__ import annotations
 import re
 
 _YES = re.compile(
-    r"\b(y|ya+|iy+a*|iyo|yes+|yess|yep|yup|yeah|yah|ok+|oke+|okay|okey|okeh|okk|sip+|siap|"
+    r"\b(y|ya+|iy+a*|iyo|yoi|yoa|yes+|yess|yep|yup|yeah|yah|ok+|oke+|okay|okey|okeh|okk|sip+|siap|"
     r"boleh|gas+|gass|lanjut(kan)?|lanjutin|jadi|setuju|betul|benar|bener|konfirmasi|"
     r"confirm(ed)?|sure|go ahead|proceed|correct|deal|mantap|mantul|pastikan|silakan|"
     r"silahkan|monggo|of course|absolutely|please do|do it|sounds good|fine|alright|"

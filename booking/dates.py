@@ -108,6 +108,8 @@ def _normalise(text: str) -> str:
     text = re.sub(r"\bpekan\s+(depan|ini|lalu)\b", r"minggu \1", text)
     text = re.sub(r"\b(mlm|malem)\b", "malam", text)
     text = re.sub(r"\bsre\b", "sore", text)
+    text = re.sub(r"\b(pgi|pg)\b", "pagi", text)
+    text = re.sub(r"\b(jm)\b", "jam", text)
     text = re.sub(r"\bsetgh\b|\bstgh\b|\bsetenga\b", "setengah", text)
     text = re.sub(r"\b(in the )?arvo\b", "afternoon", text)
     text = re.sub(r"\bweek-end\b|\bweek end\b", "weekend", text)

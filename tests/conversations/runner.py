@@ -213,8 +213,8 @@ class Runner:
             return
         other = await self.service.store.users.upsert_whatsapp_patient(
             "62877" + str(uuid.uuid4().int)[:8], "Pasien Lain", "id")
-        taken = await self.service.book(other.id, doctor_id, start)
-        assert isinstance(taken, Booked), taken
+        result = await self.service.book(other.id, doctor_id, start)
+        assert isinstance(result, Booked), result
 
     async def check(self, sender: str, prior: list[Any], expect: dict[str, Any],
                     out: Outcome) -> None:

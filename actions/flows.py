@@ -93,6 +93,8 @@ class ActionSearchDoctor(ServiceAction):
         msg = Message.of(tracker)
         spec, city = tracker.get_slot("specialty"), tracker.get_slot("city")
         name = msg.entity("doctor_name")
+        if name and not await sch.find_doctors(self.service, name=name):
+            name = None  # not one of our doctors: search by specialty and city instead
         events = remembered_when(msg.typed, self.service.clock())
         found = None if msg.entity("specialty") else find_specialty(msg.typed)
         if found and found != spec:

@@ -431,6 +431,8 @@ class ValidateBookingForm(FormValidation):
         town = city_name(msg.entity("city"))
         name = msg.entity("doctor_name")
         typed = msg.typed
+        if name and not await sch.find_doctors(self.service, name=name):
+            name = None  # not a doctor we have ("dktr ggi" read as a name): read it as a search
         if typed and turn.requested in (None, "doctor_id") and not name:
             # DIET found none: typos and shorthand against the catalogue ("dktr ggi sby")
             spec = spec or find_specialty(typed)

@@ -34,6 +34,7 @@ import re
 import statistics
 import time
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from datetime import time as dtime
@@ -121,13 +122,18 @@ class Runner:
     def __init__(self, rasa: RasaServer, service: BookingService, store: MongoStore) -> None:
         self.rasa, self.service, self.store = rasa, service, store
         self.doctors = {d.id: d for d in suite_doctors()}
+        self.pool = ThreadPoolExecutor(max_workers=PARALLEL + 2, thread_name_prefix="conv")
 
     def install_doctors(self) -> None:
         for doctor in self.doctors.values():
             self.store.upsert_doctor(doctor)
 
     async def send(self, sender: str, text: str, name: str) -> list[dict[str, Any]]:
-        return await asyncio.to_thread(self.rasa.send, sender, text, {"senderName": name})
+        # our own threads: the default executor also runs the app's store calls, which
+        # must not wait behind these blocking HTTP calls
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self.pool, self.rasa.send, sender, text,
+                                          {"senderName": name})
 
     async def setup(self, sender: str, name: str, items: list[dict[str, Any]]) -> list[Any]:
         """Bookings the patient already has (made by the service, as the dashboard would)."""
@@ -202,7 +208,9 @@ class Runner:
         return hits[0]["payload"]
 
     async def expire_hold(self, sender: str, *, taken: bool) -> None:
-        slots = (await asyncio.to_thread(self.rasa.tracker, sender)).get("slots") or {}
+        loop = asyncio.get_running_loop()
+        slots = (await loop.run_in_executor(self.pool, self.rasa.tracker, sender)
+                 ).get("slots") or {}
         doctor_id, start_text = slots.get("doctor_id"), slots.get("slot_start")
         assert doctor_id and start_text, "no held slot to expire"
         start = datetime.fromisoformat(start_text)
@@ -315,5 +323,8 @@ async def run_suite(rasa: RasaServer, service: BookingService, store: MongoStore
     runner.install_doctors()
     scripts = [s for s in load_scripts() if not only or re.search(only, s["id"])]
     started = time.monotonic()
-    outcomes = await runner.run_all(scripts)
+    try:
+        outcomes = await runner.run_all(scripts)
+    finally:
+        runner.pool.shutdown(wait=False)
     return report(outcomes, time.monotonic() - started)

@@ -99,19 +99,23 @@ class ActionAskDoctorId(AskAction):
                   domain: dict[str, Any]) -> Events:
         lang = language(tracker)
         spec, city, name = (tracker.get_slot(s) for s in ("specialty", "city", "doctor_name"))
+        dropped: Events = []
+        if name and not await sch.real_name(self.service, name):
+            name, dropped = None, [SlotSet("doctor_name", None)]
         if not (spec or city or name):
             dispatcher.utter_message(response="utter_choose_specialty")
-            return [SlotSet("offered", None)]
+            return [*dropped, SlotSet("offered", None)]
         doctors = await sch.find_doctors(self.service, specialty=None if name else spec,
                                          city=None if name else city, name=name)
         if not doctors:
-            return await explain_no_doctor(self.service, dispatcher, lang, spec, city, name)
+            return dropped + await explain_no_doctor(self.service, dispatcher, lang, spec,
+                                                     city, name)
         shown = doctors[:sch.MAX_DOCTORS]
         items = sch.doctor_choices(shown)
         lines = "\n".join(doctor_line(i + 1, d, lang) for i, d in enumerate(shown))
         dispatcher.utter_message(response="utter_choose_doctor", doctors=lines,
                                  buttons=ch.buttons(items))
-        return [SlotSet("offered", offered_value(items, fresh=False))]
+        return [*dropped, SlotSet("offered", offered_value(items, fresh=False))]
 
 
 class ActionAskApptDate(AskAction):

@@ -92,15 +92,17 @@ class ActionSearchDoctor(ServiceAction):
         lang = language(tracker)
         msg = Message.of(tracker)
         spec, city = tracker.get_slot("specialty"), tracker.get_slot("city")
-        name = msg.entity("doctor_name")
-        if name and not await sch.find_doctors(self.service, name=name):
-            name = None  # not one of our doctors: search by specialty and city instead
+        name = await sch.real_name(self.service, msg.entity("doctor_name"))
         events = remembered_when(msg.typed, self.service.clock())
-        found = None if msg.entity("specialty") else find_specialty(msg.typed)
+        if msg.entity("doctor_name") and not name:  # not one of our doctors: a search
+            events.append(SlotSet("doctor_name", None))
+        found = None if specialty_code(msg.entity("specialty")) else (
+            find_specialty(msg.entity("specialty")) or find_specialty(msg.typed))
         if found and found != spec:
             spec = found  # DIET missed it: typos and shorthand ("dktr ggi")
             events.append(SlotSet("specialty", spec))
-        town = None if msg.entity("city") else find_city(msg.typed)
+        town = None if city_name(msg.entity("city")) else (
+            find_city(msg.entity("city")) or find_city(msg.typed))
         if town and town != city:
             city = town
             events.append(SlotSet("city", city))
@@ -235,6 +237,11 @@ class ActionHandleFallback(ServiceAction):
             if intent != "nlu_fallback":
                 break
             in_a_row += 1
+        text = Message.of(tracker).typed
+        if text and (find_specialty(text) or find_city(text)):
+            # "I want to see a cardiologist in Jakarta this weekend": unsure intent, clear
+            # search: answer it as one
+            return await ActionSearchDoctor(self._service).run(dispatcher, tracker, domain)
         dispatcher.utter_message(response="utter_fallback_handoff" if in_a_row >= 2
                                  else "utter_fallback")
         return []

@@ -427,12 +427,12 @@ class ValidateBookingForm(FormValidation):
     async def read_doctor(self, turn: Turn) -> None:
         """Specialty, city or doctor name from the message (entities, else the catalog)."""
         msg = turn.msg
-        spec = specialty_code(msg.entity("specialty"))
-        town = city_name(msg.entity("city"))
-        name = msg.entity("doctor_name")
+        spec = specialty_code(msg.entity("specialty")) or find_specialty(msg.entity("specialty"))
+        town = city_name(msg.entity("city")) or find_city(msg.entity("city"))
+        name = await sch.real_name(self.service, msg.entity("doctor_name"))
+        if msg.entity("doctor_name") and not name and turn.slot("doctor_name"):
+            turn.set("doctor_name", None)  # not a doctor we have: read the message as a search
         typed = msg.typed
-        if name and not await sch.find_doctors(self.service, name=name):
-            name = None  # not a doctor we have ("dktr ggi" read as a name): read it as a search
         if typed and turn.requested in (None, "doctor_id") and not name:
             # DIET found none: typos and shorthand against the catalogue ("dktr ggi sby")
             spec = spec or find_specialty(typed)

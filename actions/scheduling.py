@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 from actions.choices import Choice, day_value, doctor_value, slot_value
 from actions.formatting import day_short, first_name, short_doctor, slot_title
 from booking.catalog import city_name, specialty_code, specialty_label
-from booking.dates import When
+from booking.dates import When, parse_when
 from booking.models import Doctor
 from booking.service import BookingService
 from booking.slots import Interval
@@ -28,6 +28,18 @@ def doctor_query(name: str) -> str:
     base = base.split(",")[0]
     words = [w for w in re.findall(r"[^\W\d_]+", base) if len(w) > 1]
     return words[0] if words else ""
+
+
+async def real_name(service: BookingService, name: str | None) -> str | None:
+    """The doctor name the NLU read, when it names one of our doctors; else None ("Dec",
+    "dr tht" and "kamis" are not names)."""
+    if not name:
+        return None
+    query = doctor_query(name)
+    if len(query) < 3 or specialty_code(query) or city_name(query) or \
+            not parse_when(name, service.clock()).empty:
+        return None
+    return name if await find_doctors(service, name=name) else None
 
 
 async def find_doctors(service: BookingService, *, specialty: str | None = None,

@@ -133,6 +133,11 @@ def specialty_code(text: str | None) -> str | None:
     for prefix in ("spesialis ", "dokter ", "dr. ", "dr "):
         if key not in _SPECIALTY_INDEX and key.startswith(prefix):
             key = key[len(prefix):]
+    for suffix in (" doctors", " doctor", " specialists", " specialist", " dokter"):
+        if key not in _SPECIALTY_INDEX and key.endswith(suffix):  # "ENT doctor"
+            key = key[:-len(suffix)]
+    if key not in _SPECIALTY_INDEX and key.endswith("s") and key[:-1] in _SPECIALTY_INDEX:
+        key = key[:-1]  # "pediatricians"
     return _SPECIALTY_INDEX.get(key)
 
 

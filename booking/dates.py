@@ -237,10 +237,12 @@ def _calendar_day(text: str, today: date) -> _Day:
     if m:
         year = int(m.group(3)) if m.group(3) else None
         return _future_date(today, int(m.group(2)), MONTHS[m.group(1)], year), 1, m.span()
-    m = re.search(r"\b(?:tanggal|tg)\s*(\d{1,2})\b|\b(?:the\s+)?(\d{1,2})(?:st|nd|rd|th)\b",
+    m = re.search(r"\b(?:tanggal|tg)\s*(\d{1,2})\b|\b(?:the\s+)?(\d{1,2})(?:st|nd|rd|th)\b|"
+                  r"\bthe\s+(\d{1,2})\b(?!\s*(?:am|pm|[.:]\d|o'?clock|hours?|minutes?))",
                   text)
     if m:
-        return _future_date(today, int(m.group(1) or m.group(2)), None, None), 1, m.span()
+        day_of_month = int(m.group(1) or m.group(2) or m.group(3))
+        return _future_date(today, day_of_month, None, None), 1, m.span()
     return None, 1, None
 
 

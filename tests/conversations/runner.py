@@ -185,7 +185,8 @@ class Runner:
                     if m.get("buttons"):
                         line += "  [" + " | ".join(b["title"] for b in m["buttons"]) + "]"
                     out.transcript.append(f"B: {line}")
-                if step.get("say") and str(step["say"]).lower() not in _text(replies).lower():
+                say = fill(str(step.get("say") or ""), self.today(), refs)
+                if say and say.lower() not in _text(replies).lower():
                     raise AssertionError(f"reply lacks {step['say']!r}")
             await self.check(sender, prior, script["expect"], out)
             out.ok = True

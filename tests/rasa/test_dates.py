@@ -80,6 +80,8 @@ D = date
     ("tgl.14 sore", When(day=D(2026, 12, 14), window=PARTS["sore"])),
     ("cari dokter THT di Medan tgl 14/1 sore", When(day=D(2027, 1, 14), window=PARTS["sore"])),
     ("on the 14th", When(day=D(2026, 12, 14))),
+    ("on the 14", When(day=D(2026, 12, 14))),
+    ("actually make it the 12", When(day=D(2026, 12, 12))),
     ("the 14th in the morning", When(day=D(2026, 12, 14), window=PARTS["morning"])),
     ("Jan 14th at 2pm", When(day=D(2027, 1, 14), at=time(14))),
     ("Kamis ini", When(day=D(2026, 12, 10))),

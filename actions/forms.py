@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 import re
 from abc import abstractmethod
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -117,7 +117,13 @@ class FormValidation(ServiceAction):
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: dict[str, Any]) -> list[dict[str, Any]]:
         msg = Message.of(tracker)
-        turn = Turn(tracker, dispatcher, language(tracker), msg, tracker.get_slot("requested_slot"))
+        requested = tracker.get_slot("requested_slot")
+        if msg.intent not in ANSWER_INTENTS and msg.intent not in ("faq", "human_handoff") \
+                and requested in ("appt_date", "slot_start") and says_when(msg.typed):
+            # "sorry, can we do the afternoon instead?" read as another intent: at the day and
+            # time questions a message naming a day or time is the answer
+            msg = replace(msg, intent="inform")
+        turn = Turn(tracker, dispatcher, language(tracker), msg, requested)
         try:
             await self.interpret(turn)
         except BookingError as exc:  # store down, or a rule the precheck missed

@@ -152,3 +152,14 @@ async def test_city_without_the_specialty_keeps_it_and_offers_cities(
     assert messages[0]["response"] == "utter_no_clinic_in_city"
     assert [b["title"] for b in messages[0]["buttons"]] == ["Bandung", "Makassar"]
     assert messages[0]["buttons"][0]["payload"] == '/inform{"city":"Bandung"}'
+
+
+async def test_a_time_at_the_time_question_is_an_answer_whatever_the_intent(
+        service: BookingService, doctor: Doctor, patients: list[User],
+        domain: dict[str, Any]) -> None:
+    tracker = make_tracker(text="sorry, can we do the afternoon instead?",
+                           intent="list_appointments", requested="slot_start",
+                           slots={"patient_name": "Pasien 0", "doctor_id": doctor.id,
+                                  "appt_date": "2026-12-09"})
+    slots, _ = await run(ValidateBookingForm(service), tracker, domain)
+    assert slots["time_pref"] == "12:00-17:00" and slots["requested_slot"] == "slot_start"

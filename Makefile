@@ -17,7 +17,7 @@ deploy-check: NEEDS += docker-compose
 bench bench-analytics load: NEEDS += redis
 .NOTPARALLEL:  # prerequisites first, in the order given
 
-.PHONY: help install prereqs setup doctor run test lint bench bench-analytics model clean deploy-check load
+.PHONY: help install prereqs setup doctor run test lint bench bench-analytics model clean deploy-check load conversations
 
 help: ## list targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
@@ -69,6 +69,9 @@ model: install ## train the NLU model if the assistant changed (reused otherwise
 
 test: setup model ## run the whole test suite (trains the NLU model first if stale)
 	$(PY) -m pytest
+
+conversations: install model ## scripted conversations against the real Rasa: task success, median turns, failures
+	$(PY) -m pytest -q -s -p no:cacheprovider tests/conversations
 
 deploy-check: prereqs install ## deployment artifacts: kustomize, schemas, rules, compose, hadolint, terraform fmt
 	$(PY) -m pytest -q tests/deploy

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import date, datetime
 from typing import Any
 
@@ -15,13 +16,46 @@ from actions.base import ServiceAction, language
 from actions.formatting import booking_line, booking_title, day_long, doctor_line, rupiah
 from actions.forms import offered_value
 from actions.patients import wa_id
-from booking.catalog import specialty_label
+from booking.catalog import nearest_first, specialty_label
 from booking.errors import NotFound
 from booking.formatting import local_when
 from booking.models import Booking, Doctor, Role
-from booking.service import Actor
+from booking.service import Actor, BookingService
 
 Events = list[dict[str, Any]]
+
+
+def unclear(tracker: Tracker, dispatcher: CollectingDispatcher) -> bool:
+    """Two unreadable answers to a yes/no question: ask with buttons and a way out instead."""
+    tries = tracker.get_slot("confirm_tries")
+    if isinstance(tries, int | float) and tries >= 2:
+        dispatcher.utter_message(response="utter_confirm_unclear")
+        return True
+    return False
+
+
+async def explain_no_doctor(service: BookingService, dispatcher: CollectingDispatcher,
+                            lang: str, spec: str | None, city: str | None,
+                            name: str | None) -> Events:
+    """No doctor for the search: keep the specialty, say why (no clinic in the city, or no
+    such specialist there) and offer the cities that have it, nearest first."""
+    if spec and city and not name:
+        elsewhere = await sch.find_doctors(service, specialty=spec)
+        if elsewhere:
+            cities = nearest_first(city, [d.city for d in elsewhere])[:ch.MAX_BUTTONS]
+            has_clinic = bool(await sch.find_doctors(service, city=city))
+            response = "utter_no_specialty_in_city" if has_clinic else "utter_no_clinic_in_city"
+            dispatcher.utter_message(
+                response=response, city=city, specialty=specialty_label(spec, lang),
+                cities=", ".join(cities),
+                buttons=[{"title": ch.shorten(c, ch.TITLE_MAX_SMALL),
+                          "payload": "/inform" + json.dumps({"city": c}, separators=(",", ":"))}
+                         for c in cities])
+            return [SlotSet("city", None), SlotSet("doctor_name", None), SlotSet("offered", None)]
+    dispatcher.utter_message(response="utter_no_doctor",
+                             what=sch.search_label(lang, spec, city, name))
+    dispatcher.utter_message(response="utter_choose_specialty")
+    return [SlotSet("specialty", None), SlotSet("doctor_name", None), SlotSet("offered", None)]
 
 
 class AskAction(ServiceAction):
@@ -65,23 +99,23 @@ class ActionAskDoctorId(AskAction):
                   domain: dict[str, Any]) -> Events:
         lang = language(tracker)
         spec, city, name = (tracker.get_slot(s) for s in ("specialty", "city", "doctor_name"))
+        dropped: Events = []
+        if name and not await sch.real_name(self.service, name):
+            name, dropped = None, [SlotSet("doctor_name", None)]
         if not (spec or city or name):
             dispatcher.utter_message(response="utter_choose_specialty")
-            return [SlotSet("offered", None)]
+            return [*dropped, SlotSet("offered", None)]
         doctors = await sch.find_doctors(self.service, specialty=None if name else spec,
                                          city=None if name else city, name=name)
         if not doctors:
-            dispatcher.utter_message(response="utter_no_doctor",
-                                     what=sch.search_label(lang, spec, city, name))
-            dispatcher.utter_message(response="utter_choose_specialty")
-            return [SlotSet("specialty", None), SlotSet("doctor_name", None),
-                    SlotSet("offered", None)]
+            return dropped + await explain_no_doctor(self.service, dispatcher, lang, spec,
+                                                     city, name)
         shown = doctors[:sch.MAX_DOCTORS]
         items = sch.doctor_choices(shown)
         lines = "\n".join(doctor_line(i + 1, d, lang) for i, d in enumerate(shown))
         dispatcher.utter_message(response="utter_choose_doctor", doctors=lines,
                                  buttons=ch.buttons(items))
-        return [SlotSet("offered", offered_value(items, fresh=False))]
+        return [*dropped, SlotSet("offered", offered_value(items, fresh=False))]
 
 
 class ActionAskApptDate(AskAction):
@@ -93,10 +127,26 @@ class ActionAskApptDate(AskAction):
         doctor = await self.doctor(tracker)
         if doctor is None:
             return [SlotSet("requested_slot", "doctor_id")]
-        days = await sch.free_days(self.service, doctor, await self.patient_id(tracker))
+        asked = sch.decode_day(tracker.get_slot("date_pref"))  # offer from the day asked for
+        days = await sch.free_days(self.service, doctor, await self.patient_id(tracker),
+                                   from_day=asked.day if asked else None)
+        if not days and asked:
+            days = await sch.free_days(self.service, doctor, await self.patient_id(tracker))
         if not days:
             dispatcher.utter_message(response="utter_no_slots_at_all", doctor=doctor.name)
-            return [SlotSet("doctor_id", None), SlotSet("requested_slot", "doctor_id")]
+            events: Events = [SlotSet("doctor_id", None), SlotSet("requested_slot", "doctor_id"),
+                              SlotSet("offered", None)]
+            spec, city = tracker.get_slot("specialty"), tracker.get_slot("city")
+            others = [d for d in await sch.find_doctors(self.service, specialty=spec, city=city)
+                      if d.id != doctor.id] if spec or city else []
+            if others:  # the other doctors of the same search, as buttons
+                shown = others[:sch.MAX_DOCTORS]
+                items = sch.doctor_choices(shown)
+                lines = "\n".join(doctor_line(i + 1, d, lang) for i, d in enumerate(shown))
+                dispatcher.utter_message(response="utter_choose_doctor", doctors=lines,
+                                         buttons=ch.buttons(items))
+                events[-1] = SlotSet("offered", offered_value(items, fresh=False))
+            return events
         items = sch.day_choices(days, doctor, lang, sch.local_today(self.service, doctor))
         dispatcher.utter_message(response="utter_choose_date", doctor=doctor.name,
                                  buttons=ch.buttons(items))
@@ -141,6 +191,8 @@ class ActionAskBookingConfirmed(AskAction):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: dict[str, Any]) -> Events:
+        if unclear(tracker, dispatcher):
+            return []
         lang = language(tracker)
         doctor = await self.doctor(tracker)
         start_text = tracker.get_slot("slot_start")
@@ -182,6 +234,8 @@ class ActionAskCancelConfirmed(AskAction):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: dict[str, Any]) -> Events:
+        if unclear(tracker, dispatcher):
+            return []
         booking = await self.booking(tracker)
         if booking is None:
             return []
@@ -197,6 +251,8 @@ class ActionAskRescheduleConfirmed(AskAction):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: dict[str, Any]) -> Events:
+        if unclear(tracker, dispatcher):
+            return []
         lang = language(tracker)
         booking = await self.booking(tracker)
         start_text = tracker.get_slot("slot_start")

@@ -17,7 +17,7 @@ from booking.service import BookingService
 # patient's name survive).
 FLOW_SLOTS = ("specialty", "doctor_name", "booking_ref", "doctor_id", "appt_date", "time_pref",
               "slot_start", "booking_confirmed", "target_booking", "cancel_confirmed",
-              "reschedule_confirmed", "offered", "result_ref")
+              "reschedule_confirmed", "offered", "result_ref", "date_pref", "confirm_tries")
 
 
 @dataclass(frozen=True, slots=True)

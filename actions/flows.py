@@ -13,15 +13,17 @@ from rasa_sdk.types import DomainDict
 
 from actions import choices as ch
 from actions import scheduling as sch
+from actions.asking import explain_no_doctor
 from actions.base import FLOW_SLOTS, Message, ServiceAction, language
 from actions.formatting import booking_line, doctor_line
 from actions.forms import offered_value
 from actions.patients import ensure_patient, wa_id
 from actions.turn import report, understood
 from booking.catalog import city_name, specialty_code, specialty_label
-from booking.dates import parse_when
+from booking.dates import When, parse_when
 from booking.errors import BookingError, NotFound
 from booking.formatting import local_when
+from booking.fuzzy import find_city, find_specialty
 from booking.language import next_language
 from booking.models import Booking, Doctor
 
@@ -44,6 +46,31 @@ async def request_handoff(service: Any, tracker: Tracker, reason: str) -> None:
             "reason": reason, "language": language(tracker)})
     except BookingError as exc:
         log.warning("handoff not recorded: %s", exc.code)
+
+
+def remembered_when(text: str, now: datetime) -> Events:
+    """What a search says about when ("tgl 14/1 sore"), kept for the booking that follows."""
+    if not text:
+        return []
+    when = parse_when(text, now)
+    events: Events = []
+    if when.day is not None:
+        events.append(SlotSet("date_pref", sch.encode_day(when.day, when.span_days)))
+    pref = sch.encode_pref(when)
+    if pref is not None:
+        events.append(SlotSet("time_pref", pref))
+    return events
+
+
+async def next_free(service: Any, doctor: Doctor, asked: When) -> datetime | None:
+    """The doctor's first free slot from the day and part of day asked for."""
+    after = None
+    if asked.day is not None:
+        after = datetime.combine(asked.day, datetime.min.time(), tzinfo=doctor.tz).astimezone(UTC)
+    found = await service.earliest([doctor], after=after, limit=40 if asked.has_time else 1)
+    fits = [s for _, s in found if asked.accepts(s.start.astimezone(doctor.tz))]
+    candidates = fits or [s for _, s in found]
+    return candidates[0].start if candidates else None
 
 
 def reset_flow() -> Events:
@@ -88,24 +115,42 @@ class ActionSearchDoctor(ServiceAction):
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: dict[str, Any]) -> Events:
         lang = language(tracker)
+        msg = Message.of(tracker)
         spec, city = tracker.get_slot("specialty"), tracker.get_slot("city")
-        if not (spec or city):
+        name = await sch.real_name(self.service, msg.entity("doctor_name"))
+        events = remembered_when(msg.typed, self.service.clock())
+        if msg.entity("doctor_name") and not name:  # not one of our doctors: a search
+            events.append(SlotSet("doctor_name", None))
+        found = None if specialty_code(msg.entity("specialty")) else (
+            find_specialty(msg.entity("specialty")) or find_specialty(msg.typed))
+        if found and found != spec:
+            spec = found  # DIET missed it: typos and shorthand ("dktr ggi")
+            events.append(SlotSet("specialty", spec))
+        town = None if city_name(msg.entity("city")) else (
+            find_city(msg.entity("city")) or find_city(msg.typed))
+        if town and town != city:
+            city = town
+            events.append(SlotSet("city", city))
+        if name:
+            events.append(SlotSet("doctor_name", name))
+        if not (spec or city or name):
             dispatcher.utter_message(response="utter_choose_specialty")
-            return []
-        doctors = await sch.find_doctors(self.service, specialty=spec, city=city)
+            return events
+        doctors = await sch.find_doctors(self.service, specialty=None if name else spec,
+                                         city=None if name else city, name=name)
         if not doctors:
-            dispatcher.utter_message(response="utter_no_doctor",
-                                     what=sch.search_label(lang, spec, city))
-            return []
+            return events + await explain_no_doctor(self.service, dispatcher, lang, spec, city,
+                                                    name)
         shown = doctors[:SEARCH_LIMIT]
+        asked = parse_when(msg.typed, self.service.clock(), shown[0].timezone)
         lines = []
         for i, doctor in enumerate(shown):
-            nxt = await self.service.earliest([doctor], limit=1)
-            lines.append(doctor_line(i + 1, doctor, lang, nxt[0][1].start if nxt else None))
+            nxt = await next_free(self.service, doctor, asked)
+            lines.append(doctor_line(i + 1, doctor, lang, nxt))
         items = sch.doctor_choices(shown)
         dispatcher.utter_message(response="utter_doctor_list", doctors="\n".join(lines),
                                  buttons=ch.buttons(items, intent="book_appointment"))
-        return [SlotSet("offered", offered_value(items, fresh=False))]
+        return [SlotSet("offered", offered_value(items, fresh=False)), *events]
 
 
 class ActionCheckAvailability(ServiceAction):
@@ -141,6 +186,7 @@ class ActionCheckAvailability(ServiceAction):
                                      doctor=", ".join(d.name for d in doctors[:3]))
             return []
         items = sch.alternative_choices(found, lang)
+        events = remembered_when(msg.typed, self.service.clock())
         if len(doctors) == 1:
             what = doctors[0].name
         else:
@@ -149,7 +195,7 @@ class ActionCheckAvailability(ServiceAction):
                 what += f" ({city})"
         dispatcher.utter_message(response="utter_availability", what=what,
                                  buttons=ch.buttons(items, intent="book_appointment"))
-        return [SlotSet("offered", offered_value(items, fresh=False))]
+        return [SlotSet("offered", offered_value(items, fresh=False)), *events]
 
 
 async def _doctors_of(service: Any, bookings: list[Booking]) -> dict[str, Doctor]:
@@ -210,6 +256,11 @@ class ActionHandleFallback(ServiceAction):
             if intent != "nlu_fallback":
                 break
             in_a_row += 1
+        text = Message.of(tracker).typed
+        if text and (find_specialty(text) or find_city(text)):
+            # "I want to see a cardiologist in Jakarta this weekend": unsure intent, clear
+            # search: answer it as one
+            return await ActionSearchDoctor(self._service).run(dispatcher, tracker, domain)
         if in_a_row >= 2:  # the second in a row: a person takes over (the gateway says so)
             await request_handoff(self.service, tracker, "fallback")
         dispatcher.utter_message(response="utter_fallback_handoff" if in_a_row >= 2

@@ -10,9 +10,10 @@ cancels or reschedules atomically; losing a race is answered with alternatives.
 from __future__ import annotations
 
 import logging
+import re
 from abc import abstractmethod
-from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from dataclasses import dataclass, field, replace
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from rasa_sdk import Tracker
@@ -24,8 +25,9 @@ from actions import scheduling as sch
 from actions.base import Message, ServiceAction, language
 from actions.formatting import day_long, local
 from actions.patients import clean_name, ensure_patient, set_name
+from actions.yesno import CHANGE_DAY, CHANGE_DOCTOR, CHANGE_TIME, yes_no
 from booking.catalog import city_name, specialty_code
-from booking.dates import When, parse_when
+from booking.dates import WEEKDAYS, When, parse_when
 from booking.errors import (
     BookingError,
     CutoffPassed,
@@ -36,6 +38,7 @@ from booking.errors import (
     SlotUnavailable,
     TooManyBookings,
 )
+from booking.fuzzy import find_city, find_specialty
 from booking.locks import Hold
 from booking.models import Booking, Doctor, Role, User
 from booking.refs import normalise_ref
@@ -53,6 +56,14 @@ REASK_INTENTS = frozenset({"inform", "book_appointment", "check_availability", "
                            "affirm"})
 NOT_A_NAME = frozenset({"greet", "deny", "goodbye", "human_handoff", "faq", "bot_challenge",
                         "thank", "cancel_appointment", "list_appointments"})
+WEEKDAY_WORDS = r"\b(" + "|".join(WEEKDAYS) + r")\b"
+CONFIRM_SLOTS = frozenset({"booking_confirmed", "cancel_confirmed", "reschedule_confirmed"})
+UNCLEAR_GIVE_UP = 4  # unreadable answers to one yes/no question before the form ends
+
+
+def says_when(text: str) -> bool:
+    """Does the text name a day or a time ("bukan, yang jam 2": a correction, not a no)?"""
+    return bool(text) and not parse_when(text, datetime.now(UTC)).empty
 
 
 @dataclass
@@ -106,7 +117,13 @@ class FormValidation(ServiceAction):
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: dict[str, Any]) -> list[dict[str, Any]]:
         msg = Message.of(tracker)
-        turn = Turn(tracker, dispatcher, language(tracker), msg, tracker.get_slot("requested_slot"))
+        requested = tracker.get_slot("requested_slot")
+        if msg.intent not in ANSWER_INTENTS and msg.intent not in ("faq", "human_handoff") \
+                and requested in ("appt_date", "slot_start") and says_when(msg.typed):
+            # "sorry, can we do the afternoon instead?" read as another intent: at the day and
+            # time questions a message naming a day or time is the answer
+            msg = replace(msg, intent="inform")
+        turn = Turn(tracker, dispatcher, language(tracker), msg, requested)
         try:
             await self.interpret(turn)
         except BookingError as exc:  # store down, or a rule the precheck missed
@@ -146,6 +163,9 @@ class FormValidation(ServiceAction):
     async def picked(self, turn: Turn) -> tuple[str, Any] | None:
         """The offered choice the message names: tap, position, title, or the slot's time."""
         value = ch.resolve(turn.msg.typed, turn.msg.entity("choice"), turn.offered)
+        if value is None and len(turn.offered) == 1 and turn.requested not in CONFIRM_SLOTS \
+                and yes_no(turn.msg.text, turn.msg.intent, self.verb) is True:
+            value = turn.offered[0]["value"]  # one option offered, and "ya"
         if value is not None:
             return ch.parse_value(value)
         if not turn.msg.typed:
@@ -166,48 +186,62 @@ class FormValidation(ServiceAction):
 
     async def read_when(self, turn: Turn, patient: User, doctor: Doctor | None,
                         picked_slot: bool) -> None:
-        """Day and time from free text ('besok sore', 'yang jam 10 aja', 'paling cepat')."""
-        text = turn.msg.typed
-        if not text or picked_slot:
-            return
+        """Day and time from free text ('besok sore', 'yang jam 10 aja', 'paling cepat'),
+        else from what the patient asked before the doctor was known (`date_pref`)."""
+        text = "" if picked_slot else turn.msg.typed
         tz = doctor.timezone if doctor else "Asia/Jakarta"
-        when = parse_when(text, self.service.clock(), tz)
+        when = parse_when(text, self.service.clock(), tz) if text else When()
         pref = sch.encode_pref(when)
         if pref is not None:
             turn.set("time_pref", pref)
         day: date | None = when.day
-        if doctor is not None and sch.EARLIEST_WORDS.search(text) and day is None:
+        span = when.span_days
+        if doctor is not None and text and sch.EARLIEST_WORDS.search(text) and day is None:
             days = await sch.free_days(self.service, doctor, patient.id, limit=1)
             day = days[0] if days else None
-        if day is not None and doctor is None:
-            turn.set("appt_date", day.isoformat())
-            return
         if doctor is None:
+            if day is not None:  # kept until a doctor is chosen
+                turn.set("date_pref", sch.encode_day(day, span))
             return
+        asked = sch.decode_day(turn.slot("date_pref"))
+        if day is None and not turn.slot("appt_date") and asked is not None and not asked.tried:
+            day, span = asked.day, asked.span  # "tgl 14 sore" said before the doctor list
         if day is not None:
-            chosen = await self.first_free_day(turn, doctor, patient, day, when.span_days)
+            window = when if when.has_time else sch.decode_pref(turn.slot("time_pref"))
+            chosen = await self.first_free_day(turn, doctor, patient, day, span, window)
             if chosen is None:
                 turn.say("utter_no_slots", doctor=doctor.name, date=day_long(day, turn.lang))
                 turn.set("appt_date", None)
+                turn.set("date_pref", sch.encode_day(day, tried=True))
                 return
             if chosen.isoformat() != turn.slot("appt_date"):
                 self.clear_from(turn, "appt_date")
             turn.set("appt_date", chosen.isoformat())
         if not when.has_time and day is not None:
             when = sch.decode_pref(turn.slot("time_pref"))  # "jam 10" said before the day
-        if when.has_time and turn.slot("appt_date"):
+        if when.has_time and turn.slot("appt_date") and not turn.slot("slot_start"):
             await self.time_on_day(turn, patient, doctor, when)
+        elif when.has_time and turn.slot("appt_date") and when.day is None and text:
+            await self.time_on_day(turn, patient, doctor, when)  # "bukan, yang jam 2"
 
     async def first_free_day(self, turn: Turn, doctor: Doctor, patient: User, day: date,
-                             span: int) -> date | None:
+                             span: int, window: When | None = None) -> date | None:
+        """The first day from `day` (within `span` days) with a free slot, preferring one
+        with a slot in the part of day asked for."""
         today = sch.local_today(self.service, doctor)
+        first_any: date | None = None
         for offset in range(max(span, 1)):
             candidate = day + timedelta(days=offset)
             if candidate < today:
                 continue
-            if await sch.slots_on(self.service, doctor, candidate, patient.id):
+            slots = await sch.slots_on(self.service, doctor, candidate, patient.id)
+            if not slots:
+                continue
+            if window is None or window.window is None or any(
+                    window.accepts(s.start.astimezone(doctor.tz)) for s in slots):
                 return candidate
-        return None
+            first_any = first_any or candidate
+        return first_any
 
     async def time_on_day(self, turn: Turn, patient: User, doctor: Doctor, when: When) -> None:
         day = date.fromisoformat(turn.slot("appt_date"))
@@ -236,6 +270,8 @@ class FormValidation(ServiceAction):
             turn.set("appt_date", local(start, doctor.timezone).date().isoformat())
             turn.set("slot_start", start.isoformat())
             turn.set(self.confirm_slot, None)
+            if turn.slot("confirm_tries"):
+                turn.set("confirm_tries", None)
         else:
             self.offer_alternatives(turn, held)
 
@@ -244,11 +280,23 @@ class FormValidation(ServiceAction):
         """The held slot's start once the patient says yes. On no, the hold is released and
         `confirmed_slot` set to False; None for both, and while they have said neither."""
         start = datetime.fromisoformat(turn.slot("slot_start"))
-        if turn.msg.intent == "deny":
+        answer = self.answer(turn)
+        if answer is False or answer is None and turn.slot("confirm_tries") == -1:
             await self.service.release_hold(patient.id, doctor.id, start)
             turn.set(confirmed_slot, False)
             return None
-        return start if turn.msg.intent == "affirm" else None
+        return start if answer else None
+
+    verb = "book"
+
+    def answer(self, turn: Turn) -> bool | None:
+        """The yes/no of a confirm step; an unreadable one is counted (after two the question
+        comes with buttons and a way out, after UNCLEAR_GIVE_UP the form ends: tries = -1)."""
+        answer = yes_no(turn.msg.text, turn.msg.intent, self.verb)
+        if answer is None:
+            tries = int(turn.slot("confirm_tries") or 0) + 1
+            turn.set("confirm_tries", -1 if tries >= UNCLEAR_GIVE_UP else tries)
+        return answer
 
     def record_result(self, turn: Turn, result: BookResult, confirmed_slot: str) -> None:
         """Booked: the form is done with the new code; lost the slot: offer the nearest."""
@@ -271,12 +319,48 @@ class FormValidation(ServiceAction):
 
     confirm_slot = "booking_confirmed"
 
+    @staticmethod
+    def retry_day(turn: Turn) -> None:
+        """Another doctor: the day asked for applies again (it was only full for the last)."""
+        asked = sch.decode_day(turn.slot("date_pref"))
+        if asked is not None and asked.tried:
+            turn.set("date_pref", sch.encode_day(asked.day))
+
     def clear_from(self, turn: Turn, slot: str) -> None:
         """A changed answer invalidates the later ones."""
         order = ["doctor_id", "appt_date", "slot_start", self.confirm_slot]
         for name in order[order.index(slot):]:
             if name not in turn.updates or name == slot:
                 turn.set(name, None)
+
+    async def correction(self, turn: Turn, patient: User, *, doctor_fixed: bool) -> bool:
+        """ "ganti dokter lain", "hari lain", "jam lain": forget that answer (and the later
+        ones), keep the rest; True when the message was such a correction."""
+        text = turn.msg.typed.lower()
+        if not text:
+            return False
+        for pattern, slot in ((CHANGE_DOCTOR, "doctor_id"), (CHANGE_DAY, "appt_date"),
+                              (CHANGE_TIME, "slot_start")):
+            if not pattern.search(text) or (doctor_fixed and slot == "doctor_id"):
+                continue
+            await self.release(turn, patient)
+            if slot == "doctor_id" and turn.slot("appt_date") and not turn.slot("date_pref"):
+                turn.set("date_pref", sch.encode_day(date.fromisoformat(turn.slot("appt_date"))))
+            if slot == "doctor_id":
+                turn.set("doctor_name", None)
+            if slot == "appt_date":
+                turn.set("date_pref", None)
+            if slot == "slot_start":
+                turn.set("time_pref", None)
+            self.clear_from(turn, slot)
+            turn.set("offered", None)
+            return True
+        return False
+
+    async def release(self, turn: Turn, patient: User) -> None:
+        start, doctor_id = turn.slot("slot_start"), turn.slot("doctor_id")
+        if start and doctor_id:
+            await self.service.release_hold(patient.id, doctor_id, datetime.fromisoformat(start))
 
     async def pick_slot(self, turn: Turn, patient: User, picked: tuple[str, Any] | None,
                         fixed_doctor: Doctor | None = None) -> bool:
@@ -287,6 +371,7 @@ class FormValidation(ServiceAction):
         if kind == "doctor" and fixed_doctor is None:
             if value != turn.slot("doctor_id"):
                 self.clear_from(turn, "doctor_id")
+                self.retry_day(turn)
             turn.set("doctor_id", value)
         elif kind == "day":
             if value != turn.slot("appt_date"):
@@ -326,10 +411,14 @@ class ValidateBookingForm(FormValidation):
                     await set_name(self.service, patient, name)
                     turn.set("patient_name", name)
             return
-        if msg.intent not in ANSWER_INTENTS or msg.intent in ("cancel_appointment",
-                                                             "reschedule_appointment"):
+        confirming = turn.requested == "booking_confirmed"
+        if msg.intent not in ANSWER_INTENTS or msg.intent in (
+                "cancel_appointment", "reschedule_appointment") and not confirming:
             return
-        if msg.intent == "deny" and turn.requested != "booking_confirmed":
+        if msg.intent == "deny" and not confirming and not says_when(msg.typed) \
+                and not CHANGE_DOCTOR.search(msg.typed.lower()):
+            return
+        if await self.correction(turn, patient, doctor_fixed=False):
             return
         picked = await self.picked(turn)
         slot_picked = await self.pick_slot(turn, patient, picked)
@@ -344,13 +433,16 @@ class ValidateBookingForm(FormValidation):
     async def read_doctor(self, turn: Turn) -> None:
         """Specialty, city or doctor name from the message (entities, else the catalog)."""
         msg = turn.msg
-        spec = specialty_code(msg.entity("specialty"))
-        town = city_name(msg.entity("city"))
-        name = msg.entity("doctor_name")
+        spec = specialty_code(msg.entity("specialty")) or find_specialty(msg.entity("specialty"))
+        town = city_name(msg.entity("city")) or find_city(msg.entity("city"))
+        name = await sch.real_name(self.service, msg.entity("doctor_name"))
+        if msg.entity("doctor_name") and not name and turn.slot("doctor_name"):
+            turn.set("doctor_name", None)  # not a doctor we have: read the message as a search
         typed = msg.typed
-        if not (spec or town or name) and typed and turn.requested in (None, "doctor_id"):
-            spec = specialty_code(typed)
-            town = city_name(typed)
+        if typed and turn.requested in (None, "doctor_id") and not name:
+            # DIET found none: typos and shorthand against the catalogue ("dktr ggi sby")
+            spec = spec or find_specialty(typed)
+            town = town or find_city(typed)
             if not (spec or town) and typed.lower().startswith(("dr", "dok", "doc")):
                 name = typed
         if not (spec or town or name):
@@ -368,6 +460,7 @@ class ValidateBookingForm(FormValidation):
         if len(doctors) == 1:
             if doctors[0].id != current:
                 self.clear_from(turn, "doctor_id")
+                self.retry_day(turn)
             turn.set("doctor_id", doctors[0].id)
         elif current and current not in {d.id for d in doctors}:
             self.clear_from(turn, "doctor_id")
@@ -444,11 +537,18 @@ class BookingChange(FormValidation):
                     (b.start + timedelta(hours=h)).date() == when.day for h in (7, 8, 9))]
                 if len(same) == 1:
                     return same[0]
+                if not same and re.search(WEEKDAY_WORDS, turn.msg.typed.lower()):
+                    # "the one on Thursday": the booking on that weekday, whichever week
+                    same = [b for b in bookings if (b.start + timedelta(hours=8)).weekday()
+                            == when.day.weekday()]
+                    if len(same) == 1:
+                        return same[0]
         return None
 
 
 class ValidateCancelForm(BookingChange):
     form = "cancel_form"
+    verb = "cancel"
     reask_intents = frozenset({"inform", "affirm", "cancel_appointment"})
     confirm_slot = "cancel_confirmed"
 
@@ -461,6 +561,8 @@ class ValidateCancelForm(BookingChange):
             return
         if msg.intent == "deny" and turn.requested != "cancel_confirmed":
             return
+        if msg.intent == "reschedule_appointment" and turn.requested != "cancel_confirmed":
+            return
         patient = await self.patient(turn)
         if patient is None:
             return
@@ -468,9 +570,10 @@ class ValidateCancelForm(BookingChange):
         booking = await self.pick_booking(turn, patient)
         if booking is None or not had_target or turn.requested != "cancel_confirmed":
             return
-        if msg.intent == "deny":
+        answer = self.answer(turn)
+        if answer is False or answer is None and turn.slot("confirm_tries") == -1:
             turn.set("cancel_confirmed", False)
-        elif msg.intent == "affirm":
+        elif answer:
             try:
                 cancelled = await self.service.cancel(booking.id,
                                                       actor=Actor(patient.id, Role.patient),
@@ -490,6 +593,7 @@ class ValidateCancelForm(BookingChange):
 
 class ValidateRescheduleForm(BookingChange):
     form = "reschedule_form"
+    verb = "reschedule"
     reask_intents = REASK_INTENTS | {"reschedule_appointment"}
     confirm_slot = "reschedule_confirmed"
 
@@ -506,9 +610,11 @@ class ValidateRescheduleForm(BookingChange):
 
     async def interpret(self, turn: Turn) -> None:
         msg = turn.msg
-        if msg.intent not in ANSWER_INTENTS or msg.intent == "cancel_appointment":
+        confirming = turn.requested == "reschedule_confirmed"
+        if msg.intent not in ANSWER_INTENTS or msg.intent == "cancel_appointment" \
+                and not confirming:
             return
-        if msg.intent == "deny" and turn.requested != "reschedule_confirmed":
+        if msg.intent == "deny" and not confirming and not says_when(msg.typed):
             return
         patient = await self.patient(turn)
         if patient is None:
@@ -521,6 +627,8 @@ class ValidateRescheduleForm(BookingChange):
         if turn.slot("doctor_id") != doctor.id:
             turn.set("doctor_id", doctor.id)
         if not had_target and not msg.typed:
+            return
+        if await self.correction(turn, patient, doctor_fixed=True):
             return
         picked = await self.picked(turn)
         slot_picked = await self.pick_slot(turn, patient, picked, fixed_doctor=doctor)

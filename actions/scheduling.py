@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from actions.choices import Choice, day_value, doctor_value, slot_value
 from actions.formatting import day_short, first_name, short_doctor, slot_title
 from booking.catalog import city_name, specialty_code, specialty_label
-from booking.dates import When
+from booking.dates import When, parse_when
 from booking.models import Doctor
 from booking.service import BookingService
 from booking.slots import Interval
@@ -27,6 +28,18 @@ def doctor_query(name: str) -> str:
     base = base.split(",")[0]
     words = [w for w in re.findall(r"[^\W\d_]+", base) if len(w) > 1]
     return words[0] if words else ""
+
+
+async def real_name(service: BookingService, name: str | None) -> str | None:
+    """The doctor name the NLU read, when it names one of our doctors; else None ("Dec",
+    "dr tht" and "kamis" are not names)."""
+    if not name:
+        return None
+    query = doctor_query(name)
+    if len(query) < 3 or specialty_code(query) or city_name(query) or \
+            not parse_when(name, service.clock()).empty:
+        return None
+    return name if await find_doctors(service, name=name) else None
 
 
 async def find_doctors(service: BookingService, *, specialty: str | None = None,
@@ -67,14 +80,41 @@ def decode_pref(pref: str | None) -> When:
     return When(at=parts[0])
 
 
+@dataclass(frozen=True, slots=True)
+class DayPref:
+    """The day the patient asked for before a doctor was chosen (the `date_pref` slot)."""
+
+    day: date
+    span: int = 1
+    tried: bool = False  # already tried with this doctor: offer days from it, do not pick
+
+
+def encode_day(day: date, span: int = 1, *, tried: bool = False) -> str:
+    return f"from:{day.isoformat()}" if tried else f"{day.isoformat()}+{max(span, 1)}"
+
+
+def decode_day(value: str | None) -> DayPref | None:
+    if not value:
+        return None
+    try:
+        if value.startswith("from:"):
+            return DayPref(date.fromisoformat(value[5:]), 1, tried=True)
+        day, _, span = value.partition("+")
+        return DayPref(date.fromisoformat(day), int(span or 1))
+    except ValueError:
+        return None
+
+
 def local_today(service: BookingService, doctor: Doctor) -> date:
     return service.clock().astimezone(doctor.tz).date()
 
 
 async def free_days(service: BookingService, doctor: Doctor, patient_id: str | None,
-                    *, limit: int = MAX_DAYS) -> list[date]:
-    """The next days on which the doctor has a free slot."""
-    slots = await service.earliest([doctor], limit=200, patient_id=patient_id)
+                    *, limit: int = MAX_DAYS, from_day: date | None = None) -> list[date]:
+    """The next days (from `from_day` on, when given) on which the doctor has a free slot."""
+    after = datetime.combine(from_day, time(0), tzinfo=doctor.tz).astimezone(UTC) \
+        if from_day else None
+    slots = await service.earliest([doctor], after=after, limit=200, patient_id=patient_id)
     days: list[date] = []
     for _, slot in slots:
         day = slot.start.astimezone(doctor.tz).date()
@@ -96,6 +136,10 @@ async def slots_on(service: BookingService, doctor: Doctor, day: date, patient_i
     if pref is not None and pref.window is not None:
         narrowed = [s for s in slots if pref.accepts(s.start.astimezone(doctor.tz))]
         return narrowed or slots
+    if pref is not None and pref.at is not None:  # "jam 2" taken: the times around it
+        wanted = datetime.combine(day, pref.at, tzinfo=doctor.tz)
+        near = [s for s in slots if abs(s.start - wanted) <= timedelta(hours=2)]
+        return near or slots
     return slots
 
 

@@ -6,6 +6,7 @@ these tables by `python -m booking.nlu_data`, never edited by hand.
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass
 
@@ -73,35 +74,37 @@ class City:
     name: str
     timezone: str
     aliases: tuple[str, ...]
+    at: tuple[float, float] | None = None  # (latitude, longitude), for "nearest first"
 
 
 # Demo cities cover WIB (UTC+7), WITA (UTC+8) and WIT (UTC+9); the others are
 # large cities patients name, so the NLU knows them even without a clinic there.
 CITIES: tuple[City, ...] = (
     City("Jakarta", "Asia/Jakarta", ("jkt", "dki", "jakarta pusat", "jakarta selatan",
-                                     "jaksel", "jakbar", "jaktim", "jakut")),
-    City("Bandung", "Asia/Jakarta", ("bdg", "bandung kota")),
-    City("Semarang", "Asia/Jakarta", ("smg",)),
-    City("Yogyakarta", "Asia/Jakarta", ("jogja", "yogya", "jogjakarta", "jogya", "yk", "diy")),
-    City("Surabaya", "Asia/Jakarta", ("sby", "suroboyo")),
-    City("Medan", "Asia/Jakarta", ("mdn",)),
-    City("Denpasar", "Asia/Makassar", ("bali", "dps")),
-    City("Makassar", "Asia/Makassar", ("mks", "ujung pandang")),
-    City("Jayapura", "Asia/Jayapura", ("jyp", "papua")),
-    City("Malang", "Asia/Jakarta", ("mlg",)),
-    City("Palembang", "Asia/Jakarta", ("plg",)),
-    City("Bogor", "Asia/Jakarta", ("bgr",)),
-    City("Tangerang", "Asia/Jakarta", ("tng", "tangsel")),
-    City("Bekasi", "Asia/Jakarta", ("bks",)),
-    City("Depok", "Asia/Jakarta", ("dpk",)),
-    City("Solo", "Asia/Jakarta", ("surakarta",)),
-    City("Balikpapan", "Asia/Makassar", ("bpp",)),
-    City("Manado", "Asia/Makassar", ("mdo",)),
-    City("Pekanbaru", "Asia/Jakarta", ("pku",)),
-    City("Padang", "Asia/Jakarta", ("pdg",)),
-    City("Pontianak", "Asia/Jakarta", ("ptk",)),
-    City("Banjarmasin", "Asia/Makassar", ("bjm",)),
-    City("Ambon", "Asia/Jayapura", ()),
+                                     "jaksel", "jakbar", "jaktim", "jakut"), (-6.2, 106.8)),
+    City("Bandung", "Asia/Jakarta", ("bdg", "bandung kota"), (-6.9, 107.6)),
+    City("Semarang", "Asia/Jakarta", ("smg",), (-7.0, 110.4)),
+    City("Yogyakarta", "Asia/Jakarta", ("jogja", "yogya", "jogjakarta", "jogya", "yk", "diy"),
+         (-7.8, 110.4)),
+    City("Surabaya", "Asia/Jakarta", ("sby", "suroboyo"), (-7.25, 112.75)),
+    City("Medan", "Asia/Jakarta", ("mdn",), (3.6, 98.7)),
+    City("Denpasar", "Asia/Makassar", ("bali", "dps"), (-8.65, 115.2)),
+    City("Makassar", "Asia/Makassar", ("mks", "ujung pandang"), (-5.15, 119.4)),
+    City("Jayapura", "Asia/Jayapura", ("jyp", "papua"), (-2.5, 140.7)),
+    City("Malang", "Asia/Jakarta", ("mlg",), (-7.98, 112.6)),
+    City("Palembang", "Asia/Jakarta", ("plg",), (-2.98, 104.75)),
+    City("Bogor", "Asia/Jakarta", ("bgr",), (-6.6, 106.8)),
+    City("Tangerang", "Asia/Jakarta", ("tng", "tangsel"), (-6.18, 106.63)),
+    City("Bekasi", "Asia/Jakarta", ("bks",), (-6.24, 107.0)),
+    City("Depok", "Asia/Jakarta", ("dpk",), (-6.4, 106.8)),
+    City("Solo", "Asia/Jakarta", ("surakarta",), (-7.57, 110.82)),
+    City("Balikpapan", "Asia/Makassar", ("bpp",), (-1.27, 116.83)),
+    City("Manado", "Asia/Makassar", ("mdo",), (1.47, 124.84)),
+    City("Pekanbaru", "Asia/Jakarta", ("pku",), (0.51, 101.45)),
+    City("Padang", "Asia/Jakarta", ("pdg",), (-0.95, 100.35)),
+    City("Pontianak", "Asia/Jakarta", ("ptk",), (-0.03, 109.33)),
+    City("Banjarmasin", "Asia/Makassar", ("bjm",), (-3.32, 114.59)),
+    City("Ambon", "Asia/Jayapura", (), (-3.7, 128.18)),
 )
 
 CITY_BY_NAME: dict[str, City] = {c.name.lower(): c for c in CITIES}
@@ -130,6 +133,11 @@ def specialty_code(text: str | None) -> str | None:
     for prefix in ("spesialis ", "dokter ", "dr. ", "dr "):
         if key not in _SPECIALTY_INDEX and key.startswith(prefix):
             key = key[len(prefix):]
+    for suffix in (" doctors", " doctor", " specialists", " specialist", " dokter"):
+        if key not in _SPECIALTY_INDEX and key.endswith(suffix):  # "ENT doctor"
+            key = key[:-len(suffix)]
+    if key not in _SPECIALTY_INDEX and key.endswith("s") and key[:-1] in _SPECIALTY_INDEX:
+        key = key[:-1]  # "pediatricians"
     return _SPECIALTY_INDEX.get(key)
 
 
@@ -141,6 +149,25 @@ def city_name(text: str | None) -> str | None:
     if key.startswith("kota "):
         key = key[5:]
     return _CITY_INDEX.get(key)
+
+
+def distance_km(a: str, b: str) -> float | None:
+    """Great-circle distance between two catalogue cities; None when one is unknown."""
+    first, second = CITY_BY_NAME.get(a.lower()), CITY_BY_NAME.get(b.lower())
+    if first is None or second is None or first.at is None or second.at is None:
+        return None
+    lat1, lon1, lat2, lon2 = map(math.radians, (*first.at, *second.at))
+    h = (math.sin((lat2 - lat1) / 2) ** 2
+         + math.cos(lat1) * math.cos(lat2) * math.sin((lon2 - lon1) / 2) ** 2)
+    return 2 * 6371.0 * math.asin(math.sqrt(h))
+
+
+def nearest_first(origin: str | None, cities: list[str]) -> list[str]:
+    """`cities` ordered by distance from `origin` (unknown distances last, by name)."""
+    def key(city: str) -> tuple[float, str]:
+        dist = distance_km(origin, city) if origin else None
+        return (dist if dist is not None else float("inf"), city)
+    return sorted(dict.fromkeys(cities), key=key)
 
 
 def specialty_label(code: str, lang: str = "id") -> str:

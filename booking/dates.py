@@ -12,7 +12,11 @@ Conventions (documented because chat language is ambiguous):
   "hari" before it) and "N minggu lagi" / "seminggu lagi" (weeks).
 - "jam H" without pagi/siang/sore/malam: H from 1 to 6 is afternoon (clinic hours).
 - pagi 05-11, siang 11-15, sore 15-18, malam 18-24; English morning/afternoon/evening/night.
-- "jam 10-an" = around 10 (a window 09:30-11:00); "setengah 10" = 09:30.
+- "jam 10-an" = around 10 (a window 09:30-11:00); "setengah 10" = 09:30; "9 pagi", "2 siang".
+- "akhir pekan"/"weekend" = Saturday-Sunday; "pekan depan" = "minggu depan"; "bulan depan" =
+  next month; "nanti sore", "sore ini", "tonight" = today; "besok lusa" = the day after tomorrow.
+- "after 3pm"/"setelah jam 3" and "sebelum jam 11" are windows open on one side.
+- Greetings ("selamat pagi", "good morning") say nothing about the time wanted.
 - dateparser is only the fallback for absolute dates the rules do not cover.
 """
 
@@ -99,6 +103,19 @@ def _normalise(text: str) -> str:
     text = re.sub(r"\bpkl\b\.?", "pukul", text)
     text = re.sub(r"\btmrw\b|\btmr\b|\btomorow\b|\btommorow\b|\btommorrow\b", "tomorrow", text)
     text = re.sub(r"\bsiang2\b", "siang", text)
+    text = re.sub(r"\b(ntar|nnti|entar)\b", "nanti", text)
+    text = re.sub(r"\btonight\b", "nanti malam", text)
+    text = re.sub(r"\bpekan\s+(depan|ini|lalu)\b", r"minggu \1", text)
+    text = re.sub(r"\b(mlm|malem)\b", "malam", text)
+    text = re.sub(r"\bsre\b", "sore", text)
+    text = re.sub(r"\b(pgi|pg)\b", "pagi", text)
+    text = re.sub(r"\b(jm)\b", "jam", text)
+    text = re.sub(r"\bsetgh\b|\bstgh\b|\bsetenga\b", "setengah", text)
+    text = re.sub(r"\b(in the )?arvo\b", "afternoon", text)
+    text = re.sub(r"\bweek-end\b|\bweek end\b", "weekend", text)
+    # greetings name a part of the day without asking for it
+    text = re.sub(r"\b(selamat|slmt|met|good)\s+(pagi|siang|sore|malam|morning|afternoon|"
+                  r"evening|night)\b", " ", text)
     return re.sub(r"\s+", " ", text).strip()
 
 
@@ -137,53 +154,96 @@ def _future_date(today: date, day: int, month: int | None, year: int | None) -> 
         return None
 
 
-def _parse_day(text: str, today: date) -> tuple[date | None, int]:
-    """(day, span_days) from the relative or absolute day expression in text."""
+_Day = tuple[date | None, int, tuple[int, int] | None]
+
+
+def _parse_day(text: str, today: date) -> _Day:
+    """(day, span_days, where the day expression is in text) from the relative or absolute
+    day expression in text."""
+    found = _relative_day(text, today)
+    return found if found[0] is not None else _calendar_day(text, today)
+
+
+def _weekend(m: re.Match[str], today: date) -> _Day:
+    saturday = today + timedelta(days=(5 - today.weekday()) % 7)
+    if today.weekday() == 6:  # Sunday: this weekend is today
+        saturday = today - timedelta(days=1)
+    if m.group(1) == "next" or m.group(2) == "depan":
+        saturday = (today - timedelta(days=today.weekday())) + timedelta(days=12)
+    first = max(saturday, today)
+    return first, (saturday + timedelta(days=2) - first).days, m.span()
+
+
+def _relative_day(text: str, today: date) -> _Day:
+    """Days counted from today: "besok", "3 hari lagi", "minggu depan", "akhir pekan"."""
     m = re.search(r"\b(\d{1,2}|se)\s*minggu\s+lagi\b|\bin (\d{1,2}) weeks?\b", text)
     if m:
         n = 1 if m.group(1) == "se" else int(m.group(1) or m.group(2))
-        return today + timedelta(days=7 * n), 1
+        return today + timedelta(days=7 * n), 1, m.span()
     m = re.search(r"\b(?:dalam\s+)?(\d{1,2})\s*hari\s*(?:lagi|kedepan|ke depan)?\b|"
                   r"\bin (\d{1,2}) days?\b", text)
     if m and (m.group(2) or "lagi" in m.group(0) or "dalam" in m.group(0)
               or "depan" in m.group(0)):
-        return today + timedelta(days=int(m.group(1) or m.group(2))), 1
-    if re.search(r"\b(hari ini|today|skrg|sekarang|now)\b", text):
-        return today, 1
-    if re.search(r"\b(lusa|day after tomorrow)\b", text):
-        return today + timedelta(days=2), 1
-    if re.search(r"\b(besok|tomorrow)\b", text):
-        return today + timedelta(days=1), 1
+        return today + timedelta(days=int(m.group(1) or m.group(2))), 1, m.span()
+    m = re.search(r"\b(hari ini|today|tonight|skrg|sekarang|now|nanti|this (?:morning|"
+                  r"afternoon|evening)|(?:pagi|siang|sore|malam) ini)\b", text)
+    if m:
+        return today, 1, m.span()
+    m = re.search(r"\b(besok lusa|lusa|day after tomorrow)\b", text)
+    if m:
+        return today + timedelta(days=2), 1, m.span()
+    m = re.search(r"\b(besok|tomorrow)\b", text)
+    if m:
+        return today + timedelta(days=1), 1, m.span()
+    # the weekend: Saturday and Sunday ("akhir pekan", "weekend", "next weekend")
+    m = re.search(r"\b(?:(next|this)\s+)?(?:akhir\s+(?:pekan|minggu)|weekend|wiken|"
+                  r"wikend)(?:\s+(depan|ini))?\b", text)
+    if m:
+        return _weekend(m, today)
     # "minggu depan/ini" is a week unless it is "hari minggu ..."
     m = re.search(r"(\bhari\s+)?\bminggu\s+(depan|ini|lalu)\b|\b(next|this) week\b", text)
     if m and not m.group(1):
         which = m.group(2) or ("depan" if m.group(3) == "next" else "ini")
         monday = today - timedelta(days=today.weekday())
         if which == "depan":
-            return monday + timedelta(days=7), 7
+            return monday + timedelta(days=7), 7, m.span()
         if which == "ini":
-            return today, 7 - today.weekday()
+            return today, 7 - today.weekday(), m.span()
+    m = re.search(r"\bbulan\s+depan\b|\bnext month\b", text)
+    if m:
+        first = date(today.year + today.month // 12, today.month % 12 + 1, 1)
+        following = date(first.year + first.month // 12, first.month % 12 + 1, 1)
+        return first, (following - first).days, m.span()
+    return None, 1, None
+
+
+def _calendar_day(text: str, today: date) -> _Day:
+    """A weekday or a calendar date: "kamis depan", "14/1", "14 Jan", "tgl 14", "the 14th"."""
     m = re.search(rf"\b(next|this)?\s*\b({_WEEKDAY_RE})\b\.?\s*(depan|ini)?", text)
     if m:
         next_week = m.group(1) == "next" or m.group(3) == "depan"
-        return _next_weekday(today, WEEKDAYS[m.group(2)], next_week=next_week), 1
-    m = re.search(r"(?<![\d/-])(\d{1,2})[/-](\d{1,2})(?:[/-](\d{2,4}))?(?![\d/-])", text)
+        return _next_weekday(today, WEEKDAYS[m.group(2)], next_week=next_week), 1, m.span()
+    m = re.search(r"(?<![\d/.:-])(\d{1,2})[/-](\d{1,2})(?:[/-](\d{2,4}))?(?![\d/.:-])", text)
     if m:
         year = int(m.group(3)) if m.group(3) else None
-        return _future_date(today, int(m.group(1)), int(m.group(2)), year), 1
-    m = re.search(rf"\b(\d{{1,2}})(?:st|nd|rd|th)?\s+(?:of\s+)?({_MONTH_RE})\b\.?(?:\s+(\d{{4}}))?",
+        return _future_date(today, int(m.group(1)), int(m.group(2)), year), 1, m.span()
+    m = re.search(rf"\b(\d{{1,2}})(?:st|nd|rd|th)?\s+(?:of\s+)?({_MONTH_RE})\b\.?"
+                  rf"(?:\s+(\d{{4}}))?", text)
+    if m:
+        year = int(m.group(3)) if m.group(3) else None
+        return _future_date(today, int(m.group(1)), MONTHS[m.group(2)], year), 1, m.span()
+    m = re.search(rf"\b({_MONTH_RE})\s+(\d{{1,2}})(?:st|nd|rd|th)?\b(?:,?\s+(\d{{4}}))?",
                   text)
     if m:
         year = int(m.group(3)) if m.group(3) else None
-        return _future_date(today, int(m.group(1)), MONTHS[m.group(2)], year), 1
-    m = re.search(rf"\b({_MONTH_RE})\s+(\d{{1,2}})(?:st|nd|rd|th)?\b(?:,?\s+(\d{{4}}))?", text)
+        return _future_date(today, int(m.group(2)), MONTHS[m.group(1)], year), 1, m.span()
+    m = re.search(r"\b(?:tanggal|tg)\s*(\d{1,2})\b|\b(?:the\s+)?(\d{1,2})(?:st|nd|rd|th)\b|"
+                  r"\bthe\s+(\d{1,2})\b(?!\s*(?:am|pm|[.:]\d|o'?clock|hours?|minutes?))",
+                  text)
     if m:
-        year = int(m.group(3)) if m.group(3) else None
-        return _future_date(today, int(m.group(2)), MONTHS[m.group(1)], year), 1
-    m = re.search(r"\btanggal\s+(\d{1,2})\b|\bthe (\d{1,2})(?:st|nd|rd|th)\b", text)
-    if m:
-        return _future_date(today, int(m.group(1) or m.group(2)), None, None), 1
-    return None, 1
+        day_of_month = int(m.group(1) or m.group(2) or m.group(3))
+        return _future_date(today, day_of_month, None, None), 1, m.span()
+    return None, 1, None
 
 
 def _apply_part(hour: int, part: str | None) -> int:
@@ -206,6 +266,35 @@ def _parse_time(text: str) -> tuple[time | None, tuple[time, time] | None]:
     if m:
         hour = _apply_part(int(m.group(1) or m.group(2)) - 1, part)
         return time(hour % 24, 30), None
+    m = re.search(r"\bhalf past (\d{1,2})\b", text)
+    if m:
+        hour = _apply_part(int(m.group(1)), part)
+        return time(hour % 24, 30), None
+    bounded = _bounded_window(text, part)
+    if bounded is not None:
+        return None, bounded
+    return _clock_time(text, part)
+
+
+def _bounded_window(text: str, part: str | None) -> tuple[time, time] | None:
+    """ "after 3pm", "setelah jam 3", "sebelum jam 11": a window open on one side."""
+    m = re.search(r"\b(after|setelah|sesudah|lewat|di ?atas|before|sebelum)\s+(?:jam|pukul|pk)?"
+                  r"\s*(\d{1,2})(?:[.:](\d{2}))?\s*(am|pm)?\b", text)
+    if m and int(m.group(2)) <= 24 and int(m.group(3) or 0) < 60:
+        hour = int(m.group(2))
+        if m.group(4):
+            hour = hour % 12 + (12 if m.group(4) == "pm" else 0)
+        else:
+            hour = _apply_part(hour, part) % 24
+        bound = time(hour, int(m.group(3) or 0))
+        if m.group(1) in ("before", "sebelum"):
+            return time(5), bound
+        return bound, time(23, 59)
+    return None
+
+
+def _clock_time(text: str, part: str | None) -> tuple[time | None, tuple[time, time] | None]:
+    """A clock time: "3pm", "jam 10", "15.30", "10-an", "9 pagi"; else the part of day."""
     m = re.search(r"\b(\d{1,2})(?:[.:](\d{2}))?\s*(am|pm|a\.m\.|p\.m\.)", text)
     if m:
         hour, minute = int(m.group(1)) % 12, int(m.group(2) or 0)
@@ -219,6 +308,9 @@ def _parse_time(text: str) -> tuple[time | None, tuple[time, time] | None]:
         m = re.search(r"(?<![\d/.:-])(\d{1,2})[.:](\d{2})(?![\d/.:])()", text)
     if not m:
         m = re.search(r"(?<![\d/.:-])(\d{1,2})()(\s*-\s*an\b|an\b)", text)
+    if not m:  # "9 pagi", "2 siang", "7 malam"
+        m = re.search(rf"(?<![\d/.:-])\b(\d{{1,2}})(?:[.:](\d{{2}}))?()\s*(?={_PART_RE}\b)",
+                      text)
     if m:
         hour, minute = int(m.group(1)), int(m.group(2) or 0)
         if hour > 24 or minute > 59:
@@ -255,8 +347,11 @@ def parse_when(text: str, now: datetime, tz: ZoneInfo | str = "Asia/Jakarta") ->
     if not norm:
         return When()
     today = _local_today(now, zone)
-    day, span = _parse_day(norm, today)
-    at, window = _parse_time(norm)
+    day, span, where = _parse_day(norm, today)
+    rest = norm if where is None else norm[:where[0]] + " " + norm[where[1]:]
+    at, window = _parse_time(rest)
+    if window is None and at is None and where is not None:
+        at, window = _parse_time(norm)  # "sore ini", "this morning": the part is in the day
     if day is None and at is None and window is None:
         day = _fallback_absolute(norm, now if now.tzinfo else now.replace(tzinfo=UTC), zone)
     return When(day=day, span_days=span, at=at, window=window)

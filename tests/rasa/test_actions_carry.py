@@ -1,0 +1,165 @@
+"""Issue 13 in the actions: details of the first message carried to the booking, one option +
+"ya", corrections, natural confirmations, a city without the specialty. Fixtures as in
+test_actions.py (Monday 7 December 2026 07:00 WIB; a Jakarta GP Mon-Fri 09-12 and 13-16)."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions.asking import ActionAskBookingConfirmed, ActionAskDoctorId
+from actions.flows import ActionSearchDoctor
+from actions.forms import ValidateBookingForm, ValidateCancelForm
+from booking.models import BookingStatus, Doctor, User
+from booking.service import Booked, BookingService
+from booking.store import MongoStore
+from tests.conftest import make_doctor
+from tests.rasa.conftest import entity, make_tracker
+
+WED_1500 = datetime(2026, 12, 9, 8, 0, tzinfo=UTC)  # 15:00 WIB
+
+
+async def run(action: Any, tracker: Any, domain: dict[str, Any]
+              ) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    dispatcher = CollectingDispatcher()
+    events = await action.run(dispatcher, tracker, domain)
+    return {e["name"]: e["value"] for e in events if e.get("event") == "slot"}, \
+        dispatcher.messages
+
+
+async def test_search_remembers_day_and_part_of_day(service: BookingService, doctor: Doctor,
+                                                   domain: dict[str, Any]) -> None:
+    tracker = make_tracker(text="cari dokter umum di jakarta tgl 9/12 sore",
+                           intent="search_doctor",
+                           slots={"specialty": "general", "city": "Jakarta"})
+    slots, messages = await run(ActionSearchDoctor(service), tracker, domain)
+    assert slots["date_pref"] == "2026-12-09+1" and slots["time_pref"] == "15:00-18:00"
+    assert "15:00" in messages[0]["doctors"]  # the next free time shown is from what was asked
+
+
+async def test_doctor_choice_keeps_the_day_and_part_of_day(
+        service: BookingService, doctor: Doctor, patients: list[User],
+        domain: dict[str, Any]) -> None:
+    choice = f"d:{doctor.id}"
+    tracker = make_tracker(text=f'/book_appointment{{"choice":"{choice}"}}',
+                           intent="book_appointment", entities=[entity("choice", choice)],
+                           slots={"specialty": "general", "city": "Jakarta",
+                                  "date_pref": "2026-12-09+1", "time_pref": "15:00-18:00"})
+    slots, _ = await run(ValidateBookingForm(service), tracker, domain)
+    assert slots["doctor_id"] == doctor.id and slots["appt_date"] == "2026-12-09"
+    assert slots["requested_slot"] == "slot_start"
+
+
+async def test_exact_time_from_the_first_message_is_held(
+        service: BookingService, doctor: Doctor, patients: list[User],
+        domain: dict[str, Any]) -> None:
+    tracker = make_tracker(text="ya", intent="affirm",
+                           slots={"specialty": "general", "city": "Jakarta",
+                                  "date_pref": "2026-12-09+1", "time_pref": "15:00",
+                                  "offered": {"items": [{"title": "dr. Test",
+                                                         "value": f"d:{doctor.id}"}],
+                                              "fresh": False}})
+    slots, _ = await run(ValidateBookingForm(service), tracker, domain)  # one option + ya
+    assert slots["doctor_id"] == doctor.id
+    assert slots["slot_start"] == WED_1500.isoformat()
+    assert slots["requested_slot"] == "booking_confirmed"
+
+
+async def test_week_pref_offers_its_first_free_day(service: BookingService, doctor: Doctor,
+                                                  patients: list[User],
+                                                  domain: dict[str, Any]) -> None:
+    tracker = make_tracker(text="mau booking dokter umum di jakarta minggu depan",
+                           intent="book_appointment",
+                           entities=[entity("specialty", "general"), entity("city", "Jakarta")])
+    slots, _ = await run(ValidateBookingForm(service), tracker, domain)
+    assert slots["appt_date"] == "2026-12-14"  # Monday of next week
+
+
+async def test_correction_changes_only_the_day(service: BookingService, doctor: Doctor,
+                                              patients: list[User],
+                                              domain: dict[str, Any]) -> None:
+    await service.hold(patients[0].id, doctor.id, WED_1500)
+    tracker = make_tracker(text="eh salah, maksudnya hari Kamis", intent="inform",
+                           requested="booking_confirmed", slots={
+                               "patient_name": "Pasien 0", "doctor_id": doctor.id,
+                               "appt_date": "2026-12-09", "time_pref": "15:00",
+                               "slot_start": WED_1500.isoformat()})
+    slots, _ = await run(ValidateBookingForm(service), tracker, domain)
+    thu_1500 = WED_1500 + timedelta(days=1)
+    assert slots["appt_date"] == "2026-12-10" and slots["slot_start"] == thu_1500.isoformat()
+    assert slots["requested_slot"] == "booking_confirmed"
+
+
+async def test_another_doctor_keeps_the_day(service: BookingService, doctor: Doctor,
+                                           patients: list[User],
+                                           domain: dict[str, Any]) -> None:
+    tracker = make_tracker(text="ganti dokter lain aja", intent="inform",
+                           requested="appt_date", slots={
+                               "patient_name": "Pasien 0", "doctor_id": doctor.id,
+                               "specialty": "general", "appt_date": "2026-12-09"})
+    slots, _ = await run(ValidateBookingForm(service), tracker, domain)
+    assert slots["doctor_id"] is None and slots["date_pref"] == "2026-12-09+1"
+    assert slots["requested_slot"] == "doctor_id"
+
+
+async def test_natural_yes_books_and_unclear_answers_get_a_way_out(
+        service: BookingService, doctor: Doctor, patients: list[User], sync_store: MongoStore,
+        domain: dict[str, Any]) -> None:
+    await service.hold(patients[0].id, doctor.id, WED_1500)
+    held = {"patient_name": "Pasien 0", "doctor_id": doctor.id, "appt_date": "2026-12-09",
+            "slot_start": WED_1500.isoformat()}
+    slots, _ = await run(ValidateBookingForm(service), make_tracker(
+        text="hmm", intent="nlu_fallback", requested="booking_confirmed",
+        slots={**held, "confirm_tries": 1}), domain)
+    assert slots == {"confirm_tries": 2, "requested_slot": "booking_confirmed"}
+    _, messages = await run(ActionAskBookingConfirmed(service), make_tracker(
+        slots={**held, "confirm_tries": 2}), domain)
+    assert [m["response"] for m in messages] == ["utter_confirm_unclear"]
+    slots, _ = await run(ValidateBookingForm(service), make_tracker(
+        text="oke booking", intent="book_appointment", requested="booking_confirmed",
+        slots={**held, "confirm_tries": 2}), domain)
+    assert slots["booking_confirmed"] is True
+    bookings, _ = sync_store.find_bookings(patient_id=patients[0].id)
+    assert [b.start for b in bookings] == [WED_1500]
+
+
+async def test_iya_batalkan_cancels(service: BookingService, doctor: Doctor,
+                                    patients: list[User], sync_store: MongoStore,
+                                    domain: dict[str, Any]) -> None:
+    made = await service.book(patients[0].id, doctor.id, WED_1500)
+    assert isinstance(made, Booked)
+    slots, _ = await run(ValidateCancelForm(service), make_tracker(
+        text="iya batalkan", intent="cancel_appointment", requested="cancel_confirmed",
+        slots={"target_booking": made.booking.id}), domain)
+    assert slots["cancel_confirmed"] is True
+    assert sync_store.get_booking(made.booking.id).status == BookingStatus.cancelled
+
+
+async def test_city_without_the_specialty_keeps_it_and_offers_cities(
+        service: BookingService, doctor: Doctor, sync_store: MongoStore,
+        domain: dict[str, Any]) -> None:
+    sync_store.upsert_doctor(make_doctor(id="doc-eye-bdg", name="dr. Mata Bandung",
+                                         specialty="ophthalmology", city="Bandung"))
+    sync_store.upsert_doctor(make_doctor(id="doc-eye-mks", name="dr. Mata Makassar",
+                                         specialty="ophthalmology", city="Makassar",
+                                         timezone="Asia/Makassar"))
+    slots, messages = await run(ActionAskDoctorId(service), make_tracker(
+        slots={"specialty": "ophthalmology", "city": "Palembang"},
+        requested="doctor_id"), domain)
+    assert slots == {"city": None, "doctor_name": None, "offered": None}  # specialty kept
+    assert messages[0]["response"] == "utter_no_clinic_in_city"
+    assert [b["title"] for b in messages[0]["buttons"]] == ["Bandung", "Makassar"]
+    assert messages[0]["buttons"][0]["payload"] == '/inform{"city":"Bandung"}'
+
+
+async def test_a_time_at_the_time_question_is_an_answer_whatever_the_intent(
+        service: BookingService, doctor: Doctor, patients: list[User],
+        domain: dict[str, Any]) -> None:
+    tracker = make_tracker(text="sorry, can we do the afternoon instead?",
+                           intent="list_appointments", requested="slot_start",
+                           slots={"patient_name": "Pasien 0", "doctor_id": doctor.id,
+                                  "appt_date": "2026-12-09"})
+    slots, _ = await run(ValidateBookingForm(service), tracker, domain)
+    assert slots["time_pref"] == "12:00-17:00" and slots["requested_slot"] == "slot_start"

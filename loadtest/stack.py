@@ -132,6 +132,8 @@ class LocalStack:
             raise
 
     def _start(self) -> LocalStack:
+        from booking.crypto import new_key_b64
+
         if self.workers > 1:
             self.store = "wire"
         self.users_file = self.workdir / "users.json"
@@ -152,7 +154,11 @@ class LocalStack:
                # stop the run, they are not what is measured
                "KLINIK_LOGIN_LIMIT_PER_IP": "1000000", "KLINIK_REGISTER_LIMIT_PER_IP": "1000000",
                "KLINIK_ACCESS_TOKEN_MINUTES": "120", "KLINIK_LOG_LEVEL": "WARNING",
-               "KLINIK_PHOTO_DIR": str(self.workdir / "photos")}
+               "KLINIK_PHOTO_DIR": str(self.workdir / "photos"),
+               # the app's workers and the seeding below share one set of data keys
+               # (a configured MongoDB is production mode: it refuses to start without)
+               "KLINIK_DATA_KEYS": f"load:{new_key_b64()}",
+               "KLINIK_DATA_INDEX_KEY": new_key_b64()}
         for name in ("MONGODB_URL", "REDIS_URL"):
             env.pop(name, None)
             env.pop("KLINIK_" + name, None)
@@ -225,9 +231,10 @@ class LocalStack:
 
         from app.settings import Settings
         from booking import demo
+        from booking.crypto import Keyring
         from booking.store import MongoStore
 
-        store = MongoStore.from_url(self._mongo_url)
+        store = MongoStore.from_url(self._mongo_url, keyring=Keyring.from_env(self._seed_env))
         try:
             if self._standin:
                 drop_id_compound_indexes(store)
@@ -298,9 +305,10 @@ class LocalStack:
         from loadtest.report import double_bookings
 
         if self.store == "wire":
+            from booking.crypto import Keyring
             from booking.store import MongoStore
 
-            store = MongoStore.from_url(self._mongo_url)
+            store = MongoStore.from_url(self._mongo_url, keyring=Keyring.from_env(self._seed_env))
             try:
                 return double_bookings(active_bookings(store))
             finally:

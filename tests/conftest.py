@@ -136,3 +136,6 @@ def patients(sync_store: MongoStore) -> list[User]:
     for user in users:
         sync_store.insert_user(user)
     return users
+
+
+from tests.browser import browser  # noqa: E402,F401 - the shared headless Chromium fixture

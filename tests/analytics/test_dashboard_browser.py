@@ -13,7 +13,7 @@ import jwt
 import pytest
 from aiohttp import ClientSession
 from aiohttp.test_utils import TestServer
-from playwright.async_api import Browser, Page, async_playwright
+from playwright.async_api import Browser, Page
 
 from analytics.routes import CHART_JS
 from app.keys import SETTINGS
@@ -22,14 +22,11 @@ from app.settings import Settings
 from booking.passwords import hash_password
 from booking.store import MongoStore
 from tests.analytics.conftest import seed
+from tests.browser import CHROMIUM
 from tests.conftest import REDIS_TEST_URL
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu",
-                 "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync", "--no-first-run"]
 PASSWORD = "rahasia-admin-123"
 ADMIN = "admin@test.klinik.id"
 WEEK = "from=2026-12-07&to=2026-12-13"
@@ -63,15 +60,6 @@ async def server(aiohttp_server: Any, sync_store: MongoStore, redis_namespace: s
     seed(sync_store, admin_password_hash=password_hash())
     yield srv
 
-
-@pytest.fixture
-async def browser() -> AsyncIterator[Browser]:
-    async with async_playwright() as pw:
-        b = await pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
-            yield b
-        finally:
-            await b.close()
 
 
 async def api_metrics(server: TestServer, query: str) -> dict[str, Any]:

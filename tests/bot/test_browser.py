@@ -3,31 +3,17 @@ see the bot's replies (Playwright driving the system Chromium)."""
 
 from __future__ import annotations
 
-import shutil
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from playwright.async_api import Browser, async_playwright, expect
+from playwright.async_api import Browser, expect
 
 from tests.bot.conftest import BotApp
 from tests.bot.test_conversation import clinic_bot
 
-CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync", "--no-first-run"]
-
 pytestmark = pytest.mark.browser
 
-
-@pytest.fixture
-async def browser() -> AsyncIterator[Browser]:
-    assert shutil.which(CHROMIUM), "install Debian's chromium: apt-get install chromium"
-    async with async_playwright() as pw:
-        browser = await pw.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
-        yield browser
-        await browser.close()
 
 
 async def test_chat_page_type_tap_and_see_replies(bot_app: BotApp, browser: Browser) -> None:

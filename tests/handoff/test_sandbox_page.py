@@ -4,31 +4,17 @@ solved (the bot answers again). Headless Chromium, like tests/bot/test_browser.p
 
 from __future__ import annotations
 
-import shutil
-from collections.abc import AsyncIterator
-
 import pytest
-from playwright.async_api import Browser, async_playwright, expect
+from playwright.async_api import Browser, expect
 
 from tests.bot.conftest import BotApp
 from tests.handoff.conftest import OPERATOR
 from tests.handoff.test_gateway import asks_for_staff
 
-CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync", "--no-first-run"]
 WA = "6281299990002"
 
 pytestmark = pytest.mark.browser
 
-
-@pytest.fixture
-async def browser() -> AsyncIterator[Browser]:
-    assert shutil.which(CHROMIUM), "install Debian's chromium: apt-get install chromium"
-    async with async_playwright() as pw:
-        browser = await pw.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
-        yield browser
-        await browser.close()
 
 
 async def test_staff_row_replies_and_solves(bot_app: BotApp, browser: Browser) -> None:

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 from aiohttp.test_utils import TestServer
-from playwright.async_api import Browser, async_playwright
+from playwright.async_api import Browser
 
 from app.main import create_app
 from app.settings import Settings
@@ -22,14 +22,11 @@ from notify.handoff_rules import Reason
 from notify.runtime import NOTIFIER
 from sandbox import WatiSandbox
 from tests.bot.conftest import API_TOKEN
+from tests.browser import CHROMIUM
 from tests.conftest import REDIS_TEST_URL
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu",
-                 "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync", "--no-first-run"]
 PASSWORD = "rahasia-staf-123"
 STAFF = "staf@test.klinik.id"
 WA = "6281211112222"
@@ -65,15 +62,6 @@ async def server(aiohttp_server: Any, sync_store: MongoStore, redis_namespace: s
     sync_store.db["handoffs"].update_one({}, {"$set": {"opened_at": opened}})
     yield srv
 
-
-@pytest.fixture
-async def browser() -> AsyncIterator[Browser]:
-    async with async_playwright() as pw:
-        b = await pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
-            yield b
-        finally:
-            await b.close()
 
 
 async def test_staff_reply_and_resolve_from_the_page(server: TestServer, browser: Browser,

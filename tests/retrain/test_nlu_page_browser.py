@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 from aiohttp.test_utils import TestServer
-from playwright.async_api import Browser, async_playwright
+from playwright.async_api import Browser
 
 from app.main import create_app
 from app.settings import Settings
@@ -23,15 +23,12 @@ from booking.store import MongoStore
 from bot.retrain.jobs import JobConfig
 from bot.retrain.project import Project
 from bot.retrain.routes import JOB_CONFIG, PROJECT
+from tests.browser import CHROMIUM
 from tests.conftest import REDIS_TEST_URL
 from tests.retrain.tiny import write_project
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu",
-                 "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync", "--no-first-run"]
 ADMIN, PASSWORD = "admin@nlu.klinik.id", "rahasia-admin-123"
 FAKE_RASA = Path(__file__).with_name("fake_rasa.py")
 TEXT = "book a doctor in medan"
@@ -68,15 +65,6 @@ async def server(aiohttp_server: Any, sync_store: MongoStore, redis_namespace: s
         await feeder.observe(f"628130000{i:04d}", t0 + timedelta(minutes=i))
     yield srv
 
-
-@pytest.fixture
-async def browser() -> AsyncIterator[Browser]:
-    async with async_playwright() as pw:
-        b = await pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
-            yield b
-        finally:
-            await b.close()
 
 
 SELECT_WORD = """([id, word]) => {

@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 import requests
 
+from booking.crypto import new_key_b64
 from tests.conftest import REDIS_TEST_URL
 from tests.rasa.server import free_port
 from tests.wire_mongodb import WireMongo
@@ -41,7 +42,9 @@ def test_two_workers_share_the_port(wire_mongodb: WireMongo, tmp_path: Path) -> 
            "KLINIK_REDIS_URL": REDIS_TEST_URL,
            "KLINIK_REDIS_NAMESPACE": f"test:{uuid.uuid4().hex[:8]}:",
            "KLINIK_JWT_SECRET": "j" * 40, "KLINIK_WATI_WEBHOOK_TOKEN": "w" * 40,
-           "KLINIK_ACTIONS_TOKEN": "a" * 40, "KLINIK_RASA_TOKEN": "r" * 40}
+           "KLINIK_ACTIONS_TOKEN": "a" * 40, "KLINIK_RASA_TOKEN": "r" * 40,
+           # production mode (a configured MongoDB) needs data keys
+           "KLINIK_DATA_KEYS": f"t1:{new_key_b64()}", "KLINIK_DATA_INDEX_KEY": new_key_b64()}
     with log.open("wb") as out:
         proc = subprocess.Popen([sys.executable, "-m", "app"], cwd=ROOT, env=env,  # noqa: S603
                                 stdout=out, stderr=subprocess.STDOUT)

@@ -16,6 +16,7 @@ from pathlib import Path
 import aiohttp
 import pytest
 
+from booking.crypto import new_key_b64
 from sandbox import WatiSandbox
 from tests.bot.conftest import API_TOKEN, FakeRasa, free_port
 from tests.conftest import REDIS_TEST_URL, drop_namespace
@@ -24,6 +25,8 @@ from tests.wire_mongodb import WireMongo
 ROOT = Path(__file__).resolve().parents[2]
 HOOK = "hook-token-for-two-gateways-0123456789"  # noqa: S105
 SENDERS, MESSAGES = 30, 4
+# Production mode (a configured MongoDB) needs data keys; both gateways share the same ones.
+DATA_KEYS = {"KLINIK_DATA_KEYS": f"t1:{new_key_b64()}", "KLINIK_DATA_INDEX_KEY": new_key_b64()}
 
 
 def _gateway(port: int, mongo_url: str, namespace: str, wati: str, rasa: str, log: Path
@@ -34,7 +37,7 @@ def _gateway(port: int, mongo_url: str, namespace: str, wati: str, rasa: str, lo
            "KLINIK_WATI_API_URL": wati, "KLINIK_WATI_API_TOKEN": API_TOKEN,
            "KLINIK_WATI_WEBHOOK_TOKEN": HOOK, "KLINIK_RASA_URL": rasa,
            "KLINIK_JWT_SECRET": "j" * 40, "KLINIK_ACTIONS_TOKEN": "a" * 40,
-           "KLINIK_RASA_TOKEN": "r" * 40, "KLINIK_LOG_LEVEL": "WARNING"}
+           "KLINIK_RASA_TOKEN": "r" * 40, "KLINIK_LOG_LEVEL": "WARNING", **DATA_KEYS}
     with log.open("wb") as out:
         return subprocess.Popen([sys.executable, "-m", "app"], cwd=ROOT,  # noqa: S603
                                 env=env, stdout=out, stderr=subprocess.STDOUT)

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from aiohttp import ClientSession
 from aiohttp.test_utils import TestServer
-from playwright.async_api import Browser, Page, async_playwright
+from playwright.async_api import Browser, Page
 
 from api.webapp import WEB_DIST
 from app.http.auth import issue_tokens
@@ -22,12 +22,9 @@ from app.settings import Settings
 from booking.models import Role, User
 from booking.passwords import hash_password
 from booking.store import MongoStore
+from tests.browser import CHROMIUM
 from tests.conftest import REDIS_TEST_URL, drop_namespace, make_doctor
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu",
-                 "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync", "--no-first-run"]
 AXE_JS = Path(__file__).resolve().parents[2] / "web" / "node_modules" / "axe-core" / "axe.min.js"
 PASSWORD = "rahasia-web-123"
 JWT_SECRET = "test-secret-for-the-web-app-0123456789abcdef"
@@ -101,15 +98,6 @@ async def site(aiohttp_server: Any, sync_store: MongoStore, redis_namespace: str
     yield Site(srv, sync_store, settings, users)
     await drop_namespace(redis_namespace)
 
-
-@pytest.fixture
-async def browser() -> AsyncIterator[Browser]:
-    async with async_playwright() as pw:
-        b = await pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
-            yield b
-        finally:
-            await b.close()
 
 
 class Tab:

@@ -99,8 +99,8 @@ class InboxFeeder:
         """Look at the sender's latest messages; returns how many were counted in."""
         window = max(self.opts.rephrase_window_s, self.opts.handoff_window_s)
         logs = await self.store.retrain.recent_inbound(wa_id, now - timedelta(seconds=window))
-        if not logs:
-            return 0
+        if not logs or not any(c.message_id for c in select_candidates(logs, self.opts)):
+            return 0  # the usual turn: nothing to review, so no masking context to load
         ctx = await self.store.retrain.masking_context([wa_id])
         pii = PiiContext.build(ctx["names"], ctx["doctors"], ctx["refs"])
         items = inbox_items(logs, pii, self.opts, self.key)

@@ -110,6 +110,8 @@ async def test_label_a_group_start_a_job_and_promote(server: TestServer, browser
     assert stored["state"] == "labelled"
     assert stored["label"]["example"] == "book a doctor in [medan](city)"
     assert stored["label"]["entities"] == [{"start": 17, "end": 22, "entity": "city"}]
+    await page.wait_for_function(  # the list is redrawn after the label is stored
+        "() => document.querySelectorAll('li.group .msg').length === 1")
     texts = await page.eval_on_selector_all("li.group .msg", "ms => ms.map(m => m.textContent)")
     assert texts == ["thanks so much"]          # the labelled group left the open list
     await page.wait_for_function(   # what a new job would add to the served model

@@ -21,7 +21,6 @@ from tests.analytics.conftest import seed
 from tests.analytics.test_dashboard_browser import (
     ADMIN,
     PASSWORD,
-    browser,  # noqa: F401 (fixture)
     cells,
     password_hash,
     sign_in,

@@ -22,7 +22,6 @@ import contextlib
 import json
 import os
 import secrets
-import shutil
 import signal
 import socket
 import subprocess
@@ -247,32 +246,13 @@ class LocalStack:
             store.close()
 
     def _start_nx(self) -> str:
-        binary = shutil.which("nx-27017", path=str(Path(sys.executable).parent)) \
-            or shutil.which("nx-27017")
-        if not binary:
-            raise RuntimeError("nx-27017 is not installed (a dev dependency: make install)")
+        from tests import mongo_standin
+
         data = self.workdir / "nx"
         data.mkdir()
-        port = free_port()
-        proc = subprocess.Popen(  # noqa: S603
-            [binary, "--host", "127.0.0.1", "--port", str(port), "--data-dir", str(data),
-             "--log-file", str(data / "nx.log"), "--pid-file", str(data / "nx.pid")],
-            stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
+        proc, url = mongo_standin.start(data)
         self._procs.append(proc)
-        import pymongo
-
-        url = f"mongodb://127.0.0.1:{port}/"
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                client: pymongo.MongoClient[Any]
-                with pymongo.MongoClient(url, serverSelectionTimeoutMS=500) as client:
-                    client.admin.command("ping")
-                return url
-            except pymongo.errors.PyMongoError:
-                if proc.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError("nx-27017 did not start") from None
-                time.sleep(0.2)
+        return url
 
     @property
     def standin(self) -> bool:

@@ -10,11 +10,8 @@ docs/scale-out.md records the result for nx-27017; a real MongoDB prints ok ever
 from __future__ import annotations
 
 import shutil
-import socket
-import subprocess
 import sys
 import tempfile
-import time
 import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
@@ -23,7 +20,7 @@ from typing import Any
 
 import pymongo
 from pymongo.collection import Collection
-from pymongo.errors import DuplicateKeyError, PyMongoError
+from pymongo.errors import DuplicateKeyError
 
 T0 = datetime(2027, 1, 4, 2, 0, tzinfo=UTC)
 
@@ -151,38 +148,18 @@ def probe(url: str) -> dict[str, str]:
     return results
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 def _with_standin() -> dict[str, str]:
-    binary = shutil.which("nx-27017", path=str(Path(sys.executable).parent)) \
-        or shutil.which("nx-27017")
-    if not binary:
-        raise SystemExit("nx-27017 is not installed (a dev dependency: make install)")
-    workdir = tempfile.mkdtemp(prefix="nx27017-probe-")
-    port = _free_port()
-    proc = subprocess.Popen([binary, "--host", "127.0.0.1", "--port", str(port),  # noqa: S603
-                             "--data-dir", workdir], stdout=subprocess.DEVNULL,
-                            stderr=subprocess.STDOUT)
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # the tests' starter
+    from tests import mongo_standin
+
+    workdir = Path(tempfile.mkdtemp(prefix="nx27017-probe-"))
     try:
-        url = f"mongodb://127.0.0.1:{port}/"
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                with pymongo.MongoClient(url, serverSelectionTimeoutMS=500) as client:
-                    client.admin.command("ping")
-                break
-            except PyMongoError:
-                if proc.poll() is not None or time.monotonic() > deadline:
-                    raise SystemExit("nx-27017 did not start") from None
-                time.sleep(0.2)
-        return probe(url)
+        proc, url = mongo_standin.start(workdir)
+        try:
+            return probe(url)
+        finally:
+            mongo_standin.stop(proc)
     finally:
-        proc.terminate()
-        proc.wait(timeout=10)
         shutil.rmtree(workdir, ignore_errors=True)
 
 

@@ -11,23 +11,18 @@ reason, run on a real MongoDB. Production code has no special case for the stand
 
 from __future__ import annotations
 
-import os
 import shutil
-import socket
-import subprocess
-import sys
 import tempfile
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-import pymongo
 import pytest
 
+from tests import mongo_standin
 from tests.conftest import MONGODB_URL
 
-STANDIN = "nx-27017"
+STANDIN = mongo_standin.NAME
 
 
 @dataclass(frozen=True)
@@ -40,48 +35,17 @@ class WireMongo:
             pytest.skip(f"{STANDIN} lacks it: {reason}")
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def _standin_binary() -> str:
-    found = shutil.which(STANDIN, path=str(Path(sys.executable).parent)) or shutil.which(STANDIN)
-    if not found:
-        raise RuntimeError(f"{STANDIN} is not installed (it is a dev dependency: make install)")
-    return found
-
-
 @pytest.fixture(scope="session")
 def wire_mongodb() -> Iterator[WireMongo]:
     if MONGODB_URL and not MONGODB_URL.startswith("mongomock://"):
         yield WireMongo(MONGODB_URL, standin=False)
         return
-    workdir = tempfile.mkdtemp(prefix="nx27017-")
-    port = _free_port()
-    proc = subprocess.Popen(  # noqa: S603 - our own test dependency
-        [_standin_binary(), "--host", "127.0.0.1", "--port", str(port), "--data-dir", workdir,
-         "--log-file", os.path.join(workdir, "nx.log"),
-         "--pid-file", os.path.join(workdir, "nx.pid")],
-        stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
-    url = f"mongodb://127.0.0.1:{port}/"
+    workdir = Path(tempfile.mkdtemp(prefix="nx27017-"))
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                with pymongo.MongoClient(url, serverSelectionTimeoutMS=500) as client:
-                    client.admin.command("ping")
-                break
-            except pymongo.errors.PyMongoError:
-                if proc.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError(f"{STANDIN} did not start on port {port}") from None
-                time.sleep(0.2)
-        yield WireMongo(url, standin=True)
-    finally:
-        proc.terminate()
+        proc, url = mongo_standin.start(workdir)
         try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+            yield WireMongo(url, standin=True)
+        finally:
+            mongo_standin.stop(proc)
+    finally:
         shutil.rmtree(workdir, ignore_errors=True)

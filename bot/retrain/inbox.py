@@ -27,6 +27,7 @@ from bot.retrain import nlu_yaml
 from bot.retrain.merge import DomainInfo, check_examples
 from bot.retrain.pii import PLACEHOLDERS, PiiContext, mask
 from bot.retrain.review import (
+    Candidate,
     ReviewOptions,
     _safe_text,
     annotate,
@@ -59,13 +60,16 @@ def sender_hash(wa_id: str, key: bytes) -> str:
     return hmac.new(key, wa_id.encode(), hashlib.sha256).hexdigest()[:16]
 
 
-def inbox_items(logs: Sequence[dict[str, Any]], pii: PiiContext, opts: ReviewOptions,
-                key: bytes) -> list[dict[str, Any]]:
-    """The inbox entries one sender's recent messages give (masked; none for fine ones)."""
+def reviewable(logs: Sequence[dict[str, Any]], opts: ReviewOptions) -> list[Candidate]:
+    """The messages of one sender's recent ones worth an admin's look (none for fine ones)."""
+    return [c for c in select_candidates(logs, opts) if c.message_id]
+
+
+def inbox_items(candidates: Sequence[Candidate], pii: PiiContext, key: bytes
+                ) -> list[dict[str, Any]]:
+    """The inbox entries of these candidates (masked)."""
     items = []
-    for c in select_candidates(logs, opts):
-        if not c.message_id:
-            continue
+    for c in candidates:
         plain = mask(_safe_text(c.text), pii)
         items.append({"message_id": c.message_id, "sender": sender_hash(c.wa_id, key),
                       "text": plain, "example": mask(annotate(_safe_text(c.text), c.entities),
@@ -99,13 +103,12 @@ class InboxFeeder:
         """Look at the sender's latest messages; returns how many were counted in."""
         window = max(self.opts.rephrase_window_s, self.opts.handoff_window_s)
         logs = await self.store.retrain.recent_inbound(wa_id, now - timedelta(seconds=window))
-        if not logs or not any(c.message_id for c in select_candidates(logs, self.opts)):
+        candidates = reviewable(logs, self.opts) if logs else []
+        if not candidates:
             return 0  # the usual turn: nothing to review, so no masking context to load
         ctx = await self.store.retrain.masking_context([wa_id])
         pii = PiiContext.build(ctx["names"], ctx["doctors"], ctx["refs"])
-        items = inbox_items(logs, pii, self.opts, self.key)
-        if not items:
-            return 0
+        items = inbox_items(candidates, pii, self.key)
         seen = await self.store.nlu_inbox.seen([i["message_id"] for i in items])
         fresh = [i for i in items if not set(i["reasons"]) <= set(seen.get(i["message_id"], ["-"]))]
         if not fresh:

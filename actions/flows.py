@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -16,7 +17,7 @@ from actions import scheduling as sch
 from actions.asking import explain_no_doctor
 from actions.base import FLOW_SLOTS, Message, ServiceAction, language
 from actions.formatting import booking_line, doctor_line
-from actions.forms import offered_value
+from actions.forms import answers_question, offered_value, says_when
 from actions.patients import ensure_patient, wa_id
 from actions.turn import report, understood
 from booking.catalog import city_name, specialty_code, specialty_label
@@ -71,6 +72,37 @@ async def next_free(service: Any, doctor: Doctor, asked: When) -> datetime | Non
     fits = [s for _, s in found if asked.accepts(s.start.astimezone(doctor.tz))]
     candidates = fits or [s for _, s in found]
     return candidates[0].start if candidates else None
+
+
+def answer_pending(tracker: Tracker) -> bool:
+    """Inside a form, does this digression's message answer the form's question? Then the
+    digression stays silent and the form reads the message when it resumes."""
+    return bool(tracker.active_loop_name) and answers_question(
+        Message.of(tracker), tracker.get_slot("requested_slot"))
+
+
+# The last bot actions whose offer a day or time refines ("actually, the afternoon")
+REFINABLE = ("action_search_doctor", "action_check_availability")
+
+
+def last_action(tracker: Tracker) -> str | None:
+    for event in reversed(tracker.events):
+        if event.get("event") == "action" and event.get("name") not in (
+                "action_listen", "action_validate_slot_mappings", "action_extract_slots",
+                "action_handle_fallback"):
+            return str(event.get("name"))
+    return None
+
+
+def merged_when(asked: When, date_pref: str | None, time_pref: str | None) -> When:
+    """What the message says about when, completed by what the patient said before."""
+    day = sch.decode_day(date_pref)
+    earlier = sch.decode_pref(time_pref)
+    if asked.day is None and day is not None and not day.tried:
+        asked = replace(asked, day=day.day, span_days=day.span)
+    if not asked.has_time and earlier.has_time:
+        asked = replace(asked, at=earlier.at, window=earlier.window)
+    return asked
 
 
 def reset_flow() -> Events:
@@ -173,6 +205,8 @@ class ActionCheckAvailability(ServiceAction):
                                      what=sch.search_label(lang, spec, city, name))
             return []
         when = parse_when(msg.typed, self.service.clock(), doctors[0].timezone)
+        if msg.intent == "nlu_fallback":  # a refinement of the last offer (fallback above)
+            when = merged_when(when, tracker.get_slot("date_pref"), tracker.get_slot("time_pref"))
         after = None
         if when.day is not None:
             after = datetime.combine(when.day, datetime.min.time(),
@@ -211,6 +245,8 @@ class ActionListAppointments(ServiceAction):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: dict[str, Any]) -> Events:
+        if answer_pending(tracker):
+            return []
         lang = language(tracker)
         patient = await ensure_patient(self.service, tracker, lang)
         if patient is None:
@@ -256,7 +292,14 @@ class ActionHandleFallback(ServiceAction):
             if intent != "nlu_fallback":
                 break
             in_a_row += 1
+        if answer_pending(tracker):
+            return []
         text = Message.of(tracker).typed
+        if text and not tracker.active_loop_name and last_action(tracker) in REFINABLE \
+                and says_when(text):
+            # "actually make it the afternoon" after a search or availability offer: the
+            # times of that offer, narrowed to what the patient now says
+            return await ActionCheckAvailability(self._service).run(dispatcher, tracker, domain)
         if text and (find_specialty(text) or find_city(text)):
             # "I want to see a cardiologist in Jakarta this weekend": unsure intent, clear
             # search: answer it as one
@@ -266,6 +309,19 @@ class ActionHandleFallback(ServiceAction):
         dispatcher.utter_message(response="utter_fallback_handoff" if in_a_row >= 2
                                  else "utter_fallback")
         report(dispatcher, fallback=True)
+        return []
+
+
+class ActionOutOfScope(ServiceAction):
+    """Out of scope inside a form: unless the message answers the form's question."""
+
+    def name(self) -> str:
+        return "action_out_of_scope"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                  domain: dict[str, Any]) -> Events:
+        if not answer_pending(tracker):
+            dispatcher.utter_message(response="utter_out_of_scope")
         return []
 
 

@@ -9,6 +9,7 @@ cancels or reschedules atomically; losing a race is answered with alternatives.
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 from abc import abstractmethod
@@ -40,7 +41,7 @@ from booking.errors import (
 )
 from booking.fuzzy import find_city, find_specialty
 from booking.locks import Hold
-from booking.models import Booking, Doctor, Role, User
+from booking.models import Booking, BookingStatus, Doctor, Role, User
 from booking.refs import normalise_ref
 from booking.service import Actor, Booked, BookResult, SlotTaken
 
@@ -64,6 +65,29 @@ UNCLEAR_GIVE_UP = 4  # unreadable answers to one yes/no question before the form
 def says_when(text: str) -> bool:
     """Does the text name a day or a time ("bukan, yang jam 2": a correction, not a no)?"""
     return bool(text) and not parse_when(text, datetime.now(UTC)).empty
+
+
+# Questions a day or time answers, and words that make a message about the patient's
+# bookings rather than an answer ("jadwal saya", "my appointments")
+WHEN_QUESTIONS = frozenset({"doctor_id", "appt_date", "slot_start"})
+_ABOUT_MY_BOOKINGS = re.compile(
+    r"\b(booking|janji|jadwal|reservasi|appointments?|bookings?)\s+(saya|sy|aku|ku|gw|gue|"
+    r"mine)\b|\bmy\s+(bookings?|appointments?|reservations?|schedule)\b|\bbookingku\b")
+_KEEP_INTENTS = frozenset({"inform", "affirm", "deny", "faq", "human_handoff", "greet",
+                           "goodbye", "cancel_appointment"})
+
+
+def answers_question(msg: Message, requested: str | None) -> bool:
+    """Does a message the NLU read as something else answer the form's open question? At
+    the doctor, day and time questions a message that names a day or time and no booking
+    code, and does not ask about the patient's bookings, is an answer. The digression
+    actions (list, fallback, out of scope) ask the same question and stay silent when it
+    is: the form reads the message when it resumes."""
+    if msg.intent in _KEEP_INTENTS or requested not in WHEN_QUESTIONS or not msg.typed:
+        return False
+    if msg.entity("booking_ref") or _ABOUT_MY_BOOKINGS.search(msg.typed.lower()):
+        return False
+    return says_when(msg.typed)
 
 
 @dataclass
@@ -118,10 +142,9 @@ class FormValidation(ServiceAction):
                   domain: dict[str, Any]) -> list[dict[str, Any]]:
         msg = Message.of(tracker)
         requested = tracker.get_slot("requested_slot")
-        if msg.intent not in ANSWER_INTENTS and msg.intent not in ("faq", "human_handoff") \
-                and requested in ("appt_date", "slot_start") and says_when(msg.typed):
-            # "sorry, can we do the afternoon instead?" read as another intent: at the day and
-            # time questions a message naming a day or time is the answer
+        if answers_question(msg, requested):
+            # "sorry, can we do the afternoon instead?" read as reschedule or list: at the
+            # doctor, day and time questions a message naming a day or time is the answer
             msg = replace(msg, intent="inform")
         turn = Turn(tracker, dispatcher, language(tracker), msg, requested)
         try:
@@ -404,6 +427,8 @@ class ValidateBookingForm(FormValidation):
             return
         if not turn.slot("patient_name") and patient.name:
             turn.set("patient_name", patient.name)
+        if await self.about_a_booking(turn, patient):
+            return
         if turn.requested == "patient_name":
             if msg.intent not in NOT_A_NAME:
                 name = clean_name(msg.typed)
@@ -429,6 +454,26 @@ class ValidateBookingForm(FormValidation):
         if turn.requested == "booking_confirmed" and "slot_start" not in turn.updates \
                 and doctor is not None:
             await self.confirm(turn, patient, doctor)
+
+    async def about_a_booking(self, turn: Turn, patient: User) -> bool:
+        """"ganti jadwal booking K7M-4QX ke tgl 20" read as a new booking: the code of one
+        of the patient's own bookings makes the message about that booking. Ask whether to
+        move or cancel it (buttons) instead of starting a new booking."""
+        ref = turn.msg.entity("booking_ref")
+        if not ref or turn.requested not in (None, "doctor_id"):
+            return False
+        code = normalise_ref(ref)
+        booking = await self.service.store.bookings.find_one(ref=code) if code else None
+        if booking is None or booking.patient_id != patient.id \
+                or booking.status != BookingStatus.confirmed:
+            return False
+        entity = json.dumps({"booking_ref": booking.ref})
+        titles = ("Move it", "Cancel it") if turn.lang == "en" else ("Pindahkan", "Batalkan")
+        turn.say("utter_ask_move_or_cancel", ref=booking.ref, buttons=[
+            {"title": titles[0], "payload": f"/reschedule_appointment{entity}"},
+            {"title": titles[1], "payload": f"/cancel_appointment{entity}"}])
+        turn.set(DONE, True)
+        return True
 
     async def read_doctor(self, turn: Turn) -> None:
         """Specialty, city or doctor name from the message (entities, else the catalog)."""

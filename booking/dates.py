@@ -54,6 +54,9 @@ _PM_PARTS = {"siang", "sore", "malam", "afternoon", "evening", "night"}
 _MONTH_RE = "|".join(sorted(MONTHS, key=len, reverse=True))
 _WEEKDAY_RE = "|".join(sorted(WEEKDAYS, key=len, reverse=True))
 _PART_RE = "|".join(PARTS)
+# Forms of address that follow a greeting ("pagi dok", "siang kak", "malam min")
+_ADDRESS = (r"dok|dokter|dr|kak|ka|kakak|min|mimin|admin|sus|suster|pak|bu|bapak|ibu|gan|sis|"
+            r"bro|mas|mbak|mba|semua|all|everyone|team|tim|doc")
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,6 +119,11 @@ def _normalise(text: str) -> str:
     # greetings name a part of the day without asking for it
     text = re.sub(r"\b(selamat|slmt|met|good)\s+(pagi|siang|sore|malam|morning|afternoon|"
                   r"evening|night)\b", " ", text)
+    # ... and so does one that opens the message before a comma or a form of address
+    # ("pagi dok, ...", "sore kak, besok bisa?", "morning! ..."); "besok pagi dok" keeps it
+    text = re.sub(r"^\W*((?:halo|hallo|hai|hi|hello|hey)\s+)?(pagi|siang|sore|malam|morning|"
+                  r"afternoon|evening)\b(?=\s*[,.!]+\s*\w|\s+(" + _ADDRESS + r")\b\W*\w)",
+                  " ", text)
     return re.sub(r"\s+", " ", text).strip()
 
 
@@ -237,11 +245,12 @@ def _calendar_day(text: str, today: date) -> _Day:
     if m:
         year = int(m.group(3)) if m.group(3) else None
         return _future_date(today, int(m.group(2)), MONTHS[m.group(1)], year), 1, m.span()
+    # "hari 18" is the 18th ("3 hari lagi" and "hari ke-3" are not)
     m = re.search(r"\b(?:tanggal|tg)\s*(\d{1,2})\b|\b(?:the\s+)?(\d{1,2})(?:st|nd|rd|th)\b|"
-                  r"\bthe\s+(\d{1,2})\b(?!\s*(?:am|pm|[.:]\d|o'?clock|hours?|minutes?))",
-                  text)
+                  r"\bthe\s+(\d{1,2})\b(?!\s*(?:am|pm|[.:]\d|o'?clock|hours?|minutes?))|"
+                  r"\bhari\s+(\d{1,2})\b(?!\s*(?:hari|lagi|[.:]\d))", text)
     if m:
-        day_of_month = int(m.group(1) or m.group(2) or m.group(3))
+        day_of_month = int(m.group(1) or m.group(2) or m.group(3) or m.group(4))
         return _future_date(today, day_of_month, None, None), 1, m.span()
     return None, 1, None
 

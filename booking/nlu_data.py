@@ -122,6 +122,32 @@ def typo_examples() -> list[tuple[str, str]]:
     return out
 
 
+# Searches in cities without a clinic, so DIET learns "di <city>" for any city (the bot
+# then says there is no clinic there and offers the nearest that have the specialty).
+TEMPLATES_OTHER_CITY = (
+    "ada {s} yang praktek di {c}?", "cari {s} wilayah {c}", "butuh {s} di kota {c}",
+    "{s} di {c} ada ga", "rekomendasi {s} di {c} dong", "any {e} doctors in {c}?",
+    "{s} {c} ada?",
+)
+
+
+def other_city_examples() -> list[tuple[str, str]]:
+    """(intent, annotated example) searches in the catalogue's cities without a clinic."""
+    # "dokter <x>" forms (the annotation convention: "dokter"/"spesialis" inside the span)
+    specs = [(s, next((f for f in forms if re.fullmatch(r"dokter [a-z ]+", f)), forms[0]))
+             for s, forms in ((s, specialty_forms()[s.code]) for s in SPECIALTIES)]
+    out: list[tuple[str, str]] = []
+    for n, city in enumerate(CITIES[9:]):
+        spec, form = specs[(n * 4) % len(specs)]  # 4 is prime to 15: every specialty
+        template = TEMPLATES_OTHER_CITY[n % len(TEMPLATES_OTHER_CITY)]
+        text = template.format(
+            s=f'[{form}]{{"entity":"specialty","value":"{spec.code}"}}',
+            e=f'[{spec.name_en.lower()}]{{"entity":"specialty","value":"{spec.code}"}}',
+            c=f'[{city.name.lower()}]{{"entity":"city","value":"{city.name}"}}')
+        out.append(("search_doctor", text))
+    return out
+
+
 def _check_unambiguous(table: dict[str, list[str]]) -> None:
     owner: dict[str, str] = {}
     for value, forms in table.items():
@@ -148,7 +174,7 @@ def render() -> str:
     for name, forms in cities.items():
         parts.append(_block("synonym", name, forms + city_var[name]))
     by_intent: dict[str, list[str]] = {}
-    for intent, example in typo_examples():
+    for intent, example in typo_examples() + other_city_examples():
         by_intent.setdefault(intent, []).append(example)
     for intent, examples in by_intent.items():  # typo and shorthand forms in context
         parts.append(_block("intent", intent, examples))

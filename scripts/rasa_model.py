@@ -111,6 +111,9 @@ def evaluate(model: Path) -> dict[str, object]:
         responses = json.loads(responses_file.read_text()) if responses_file.exists() else {}
         errors_file = Path(out) / "intent_errors.json"
         errors = json.loads(errors_file.read_text()) if errors_file.exists() else []
+        entity_errors_file = Path(out) / "DIETClassifier_errors.json"
+        entity_errors = json.loads(entity_errors_file.read_text()) \
+            if entity_errors_file.exists() else []
     per_intent = {k: v for k, v in intents.items() if isinstance(v, dict) and "support" in v
                   and k not in ("macro avg", "weighted avg", "micro avg")}
     return {
@@ -121,6 +124,7 @@ def evaluate(model: Path) -> dict[str, object]:
                       if e not in ("macro avg", "weighted avg", "micro avg", "accuracy")},
         "faq_f1": {k: v for k, v in responses.items() if isinstance(v, dict) and "support" in v},
         "errors": errors,
+        "entity_errors": entity_errors,
     }
 
 
@@ -135,6 +139,10 @@ def _replace_section(name: str, body: str) -> None:
         text = text.rstrip() + "\n\n" + block + "\n"
     DOC.parent.mkdir(exist_ok=True)
     DOC.write_text(text)
+
+
+def _entities(found: list[dict[str, object]]) -> str:
+    return ", ".join(f"{e['entity']}={e.get('value')!r}" for e in found) or "none"
 
 
 def write_nlu_report(model: Path, result: dict[str, object]) -> None:
@@ -166,6 +174,12 @@ def write_nlu_report(model: Path, result: dict[str, object]) -> None:
         lines += ["", "Misclassified test messages:", ""]
         lines += [f"- \"{e['text']}\": expected {e['intent']}, got "
                   f"{e['intent_prediction']['name']}" for e in errors[:30]]
+    entity_errors = result["entity_errors"]
+    assert isinstance(entity_errors, list)
+    if entity_errors:
+        lines += ["", "Test messages with entity errors:", ""]
+        lines += [f"- \"{e['text']}\": expected {_entities(e['entities'])}, got "
+                  f"{_entities(e['predicted_entities'])}" for e in entity_errors[:40]]
     _replace_section("nlu-results", "\n".join(lines))
 
 

@@ -10,8 +10,10 @@ from typing import Any
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.asking import ActionAskBookingConfirmed, ActionAskDoctorId
-from actions.flows import ActionSearchDoctor
-from actions.forms import ValidateBookingForm, ValidateCancelForm
+from actions.base import Message
+from actions.flows import (ActionHandleFallback, ActionListAppointments, ActionOutOfScope,
+                           ActionSearchDoctor)
+from actions.forms import ValidateBookingForm, ValidateCancelForm, answers_question
 from booking.models import BookingStatus, Doctor, User
 from booking.service import Booked, BookingService
 from booking.store import MongoStore
@@ -163,3 +165,97 @@ async def test_a_time_at_the_time_question_is_an_answer_whatever_the_intent(
                                   "appt_date": "2026-12-09"})
     slots, _ = await run(ValidateBookingForm(service), tracker, domain)
     assert slots["time_pref"] == "12:00-17:00" and slots["requested_slot"] == "slot_start"
+
+
+# ---- a message read as another intent that answers the form's question ---------------------
+async def test_time_change_read_as_reschedule_is_an_answer_in_the_booking_form(
+        service: BookingService, doctor: Doctor, patients: list[User],
+        domain: dict[str, Any]) -> None:
+    # "sorry, can we do the afternoon instead?" at the time question, NLU: reschedule
+    tracker = make_tracker(text="sorry, can we do the afternoon instead?",
+                           intent="reschedule_appointment", requested="slot_start",
+                           active_loop="booking_form",
+                           slots={"doctor_id": doctor.id, "appt_date": "2026-12-09",
+                                  "patient_name": "Pasien 0"})
+    slots, _ = await run(ValidateBookingForm(service), tracker, domain)
+    assert slots["time_pref"] == "12:00-17:00"
+    assert slots["requested_slot"] == "slot_start"
+
+
+async def test_list_and_fallback_stay_silent_when_the_message_answers_the_form(
+        service: BookingService, doctor: Doctor, patients: list[User],
+        domain: dict[str, Any]) -> None:
+    for action, intent in ((ActionListAppointments(service), "list_appointments"),
+                           (ActionHandleFallback(service), "nlu_fallback"),
+                           (ActionOutOfScope(service), "out_of_scope")):
+        tracker = make_tracker(text="can we do the afternoon instead?", intent=intent,
+                               requested="slot_start", active_loop="booking_form",
+                               slots={"doctor_id": doctor.id, "appt_date": "2026-12-09"})
+        slots, messages = await run(action, tracker, domain)
+        assert messages == [] and slots == {}, action.name()
+        # ... and answer as before when it does not
+        tracker = make_tracker(text="jadwal saya besok apa aja", intent=intent,
+                               requested="slot_start", active_loop="booking_form")
+        _, messages = await run(action, tracker, domain)
+        assert messages, action.name()
+
+
+def test_answers_question_rules() -> None:
+    def msg(text: str, intent: str = "list_appointments", ref: str | None = None) -> Message:
+        return Message(text=text, intent=intent,
+                       entities=[entity("booking_ref", ref)] if ref else [])
+    assert answers_question(msg("bisa sore aja?"), "slot_start")
+    assert answers_question(msg("how about friday", "reschedule_appointment"), "appt_date")
+    assert answers_question(msg("besok pagi", "out_of_scope"), "doctor_id")
+    assert not answers_question(msg("booking saya besok apa aja"), "slot_start")
+    assert not answers_question(msg("my appointments next week"), "appt_date")
+    assert not answers_question(msg("pindah K7M-4QX ke jumat", ref="K7M-4QX"), "slot_start")
+    assert not answers_question(msg("bisa sore aja?"), "booking_confirmed")
+    assert not answers_question(msg("bisa sore aja?"), None)
+    assert not answers_question(msg("jam buka klinik?", "faq"), "slot_start")
+    assert not answers_question(msg("thanks"), "slot_start")
+
+
+async def test_refinement_after_an_offer_keeps_the_day(
+        service: BookingService, doctor: Doctor, patients: list[User],
+        domain: dict[str, Any]) -> None:
+    # search for 9 Dec (Wednesday) shown; "actually make it the afternoon" (fallback)
+    events = [{"event": "user", "text": "book a GP in Jakarta on 9 Dec",
+               "parse_data": {"intent": {"name": "search_doctor"}}},
+              {"event": "action", "name": "action_search_doctor"},
+              {"event": "action", "name": "action_listen"},
+              {"event": "user", "text": "actually make it the afternoon",
+               "parse_data": {"intent": {"name": "nlu_fallback"}}}]
+    tracker = make_tracker(text="actually make it the afternoon", intent="nlu_fallback",
+                           events=events,
+                           slots={"specialty": "general", "city": "Jakarta",
+                                  "date_pref": "2026-12-09+1", "time_pref": None})
+    slots, messages = await run(ActionHandleFallback(service), tracker, domain)
+    assert messages[0]["response"] == "utter_availability"
+    titles = [b["title"] for b in messages[0]["buttons"]]
+    assert titles and all("9" in t and any(h in t for h in ("13:", "14:", "15:", "16:"))
+                          for t in titles), titles
+    assert slots["time_pref"] == "12:00-17:00"
+
+
+async def test_a_code_of_my_booking_in_a_booking_message_asks_move_or_cancel(
+        service: BookingService, doctor: Doctor, patients: list[User],
+        domain: dict[str, Any]) -> None:
+    booked = await service.book(patients[0].id, doctor.id, WED_1500)
+    assert isinstance(booked, Booked)
+    ref = booked.booking.ref
+    tracker = make_tracker(text=f"ganti jadwal booking {ref} ke 11/12 jam 3 sore",
+                           intent="book_appointment", entities=[entity("booking_ref", ref)],
+                           active_loop="booking_form")
+    slots, messages = await run(ValidateBookingForm(service), tracker, domain)
+    assert messages[0]["response"] == "utter_ask_move_or_cancel"
+    payloads = [b["payload"] for b in messages[0]["buttons"]]
+    assert payloads == [f'/reschedule_appointment{{"booking_ref": "{ref}"}}',
+                        f'/cancel_appointment{{"booking_ref": "{ref}"}}']
+    assert slots["requested_slot"] is None and "doctor_id" not in slots
+    # someone else's code is not mine: the booking goes on
+    tracker = make_tracker(text=f"booking dokter umum {ref}", intent="book_appointment",
+                           entities=[entity("booking_ref", ref)], sender="6281200000002",
+                           active_loop="booking_form")
+    _, messages = await run(ValidateBookingForm(service), tracker, domain)
+    assert all(m.get("response") != "utter_ask_move_or_cancel" for m in messages)

@@ -121,6 +121,21 @@ D = date
     ("good morning, a dentist tomorrow afternoon",
      When(day=D(2026, 12, 10), window=PARTS["afternoon"])),
     ("14/1 jam 10", When(day=D(2027, 1, 14), at=time(10))),
+    # a greeting that opens the message or addresses someone is not the time wanted
+    ("pagi dok, bs daftar tgl 20 sore gk", When(day=D(2026, 12, 20), window=PARTS["sore"])),
+    ("siang kak, mau booking jam 2", When(at=time(14))),
+    ("malam min, besok bisa?", When(day=D(2026, 12, 10))),
+    ("halo pagi dok, besok sore ada?", When(day=D(2026, 12, 10), window=PARTS["sore"])),
+    ("Morning! need a GP tomorrow afternoon",
+     When(day=D(2026, 12, 10), window=PARTS["afternoon"])),
+    ("besok pagi dok", When(day=D(2026, 12, 10), window=PARTS["pagi"])),
+    ("sore kak", When(window=PARTS["sore"])),
+    ("pagi.", When(window=PARTS["pagi"])),
+    # "hari 18" is the 18th; a count of days is not
+    ("hari 18 jam 10 pagi", When(day=D(2026, 12, 18), at=time(10))),
+    ("mau buat janji hari 26 siang", When(day=D(2026, 12, 26), window=PARTS["siang"])),
+    ("sudah 3 hari demam", When()),
+    ("hari ke 3 saya batuk", When()),
     # nothing about time: numbers alone are choices, not times
     ("2", When()),
     ("nomor 2", When()),

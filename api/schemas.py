@@ -548,6 +548,7 @@ class AuditOut(Out):
     subject_id: str
     at: datetime
     detail: dict[str, int]
+    channel: str = "api"  # where the request came from: api or whatsapp
 
 
 class AuditPage(Out):

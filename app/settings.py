@@ -238,6 +238,10 @@ class Settings(BaseSettings):
         "OUTBOX_BODY_RETENTION_DAYS", 90,
         "Outbox message texts and template parameters are wiped this long after they were "
         "created (daily job; status kept); 0 = kept.", ge=0)
+    handoff_retention_days: int = env(
+        "HANDOFF_RETENTION_DAYS", 180,
+        "Closed handoffs lose their transcript and the patient's name this long after they "
+        "were closed (daily job; times and outcome kept); 0 = kept.", ge=0)
 
     @field_validator("data_keys")
     @classmethod

@@ -8,9 +8,11 @@ from __future__ import annotations
 from aiohttp import web
 
 from api import schemas as s
-from app.http.auth import Principal, principal_of, requires, revocations
+from app.http.auth import EXPORT, Principal, decode_token, principal_of, requires, revocations
+from app.http.errors import unauthorized
 from app.http.spec import ResponseDoc, endpoint, query_of, reply
 from app.keys import SERVICE, SETTINGS, STORE
+from booking.errors import NotFound
 from booking.privacy import PrivacyService, Requester
 
 TAGS = ("privacy",)
@@ -57,6 +59,26 @@ async def erase_me(request: web.Request) -> web.Response:
     query_of(request, s.ErasureQuery)
     principal = principal_of(request)
     return await _erase(request, principal.user_id, principal)
+
+
+@endpoint("Everything held about me, from the download link e-mailed after a WhatsApp "
+          "\"data saya\" request (the link's token, valid 24 hours)", tags=TAGS,
+          query=s.ExportLinkQuery, responses={200: s.DataExportOut, 401: s.ErrorOut},
+          public=True)
+async def export_by_link(request: web.Request) -> web.Response:
+    token = query_of(request, s.ExportLinkQuery).token
+    claims = decode_token(request.config_dict[SETTINGS], token, EXPORT)
+    try:
+        user = await request.config_dict[STORE].users.get(claims["sub"])
+    except NotFound:
+        raise unauthorized("link no longer valid") from None
+    if user.token_version != claims["ver"]:
+        raise unauthorized("link no longer valid")  # erased, logged out everywhere, ...
+    data, now = await _privacy(request).export(user.id, Requester(user.id, user.role.value,
+                                                                   "email"))
+    return reply(s.DataExportOut(exported_at=now, **data),
+                 headers={"Cache-Control": "no-store",
+                          "Content-Disposition": 'attachment; filename="my-data.json"'})
 
 
 @requires("admin")

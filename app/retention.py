@@ -1,6 +1,7 @@
 """Retention job (scheduler role): chat logs, webhook payloads, outbox bodies and handoff
 transcripts are kept only for the configured periods (CHAT_RETENTION_DAYS,
-INBOX_RETENTION_DAYS, OUTBOX_BODY_RETENTION_DAYS, HANDOFF_RETENTION_DAYS; 0 keeps them). Runs daily at 02:30 WIB; what it removes is in
+INBOX_RETENTION_DAYS, OUTBOX_BODY_RETENTION_DAYS, HANDOFF_RETENTION_DAYS; 0 keeps them).
+Runs daily at 02:30 WIB; what it removes is in
 booking/store_retention.py and docs/data-protection.md."""
 
 from __future__ import annotations

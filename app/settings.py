@@ -243,6 +243,11 @@ class Settings(BaseSettings):
         "Closed handoffs lose their transcript and the patient's name this long after they "
         "were closed (daily job; times and outcome kept); 0 = kept.", ge=0)
 
+    @property
+    def public_base(self) -> str:
+        """Where patients reach the app (links in messages): PUBLIC_URL, else the listener."""
+        return (self.public_url or f"http://{self.app_host}:{self.app_port}").rstrip("/")
+
     @field_validator("data_keys")
     @classmethod
     def _data_keys(cls, v: SecretStr | None) -> SecretStr | None:

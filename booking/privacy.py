@@ -92,18 +92,20 @@ class PrivacyService:
         await self.audit("erase", by, user_id, now, {**counts, "cancelled_bookings": cancelled})
         return Erasure(subject=user_id, cancelled_bookings=cancelled, counts=counts)
 
-    async def erase_whatsapp(self, wa_id: str, by: Requester) -> Erasure:
-        """Erase what is held about a WhatsApp sender: their account when the number is a
-        verified one of a patient (written by the bot when they booked, or proven on the web),
-        else the chat logs, contact and notifications held under the number alone."""
+    async def erase_whatsapp(self, wa_id: str) -> Erasure:
+        """Erase what is held about a WhatsApp sender, at their own request from that number:
+        their account when the number is a verified one of a patient (written by the bot when
+        they booked, or proven on the web), else the chat logs, contact and notifications
+        held under the number alone."""
         user = await self.store.users.find(whatsapp=wa_id)
         if user is not None and user.role == Role.patient:
-            return await self.erase(user.id, by)
+            return await self.erase(user.id, Requester(user.id, Role.patient.value, "whatsapp"))
         # No patient account (or a staff member's number: their account is not erased from
         # a chat, but what the bot keeps of the chat is).
         now = self.service.clock()
         counts = await self.store.privacy.erase_number(wa_id, now)
         subject = await self.store.privacy.number_subject(wa_id)
+        by = Requester(subject, Role.patient.value, "whatsapp")  # the number's owner
         await self.audit("erase", by, subject, now, {**counts, "cancelled_bookings": 0})
         return Erasure(subject=subject, cancelled_bookings=0, counts=counts)
 

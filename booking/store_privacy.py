@@ -7,7 +7,8 @@ its id and role (bookings keep pointing at it, now pseudonymous) but loses name,
 numbers and password; bookings lose their typed texts (cancel reason, history notes);
 chat logs, webhook events and the contact are deleted; handoffs lose their transcript and
 name; outbox entries lose their bodies (those not yet sent are retired as skipped). A
-WhatsApp number without an account (erase_number_data) loses the same number-held data. The audit entry holds ids and counts only.
+WhatsApp number without an account (erase_number_data) loses the same number-held data.
+The audit entry holds ids and counts only.
 """
 
 from __future__ import annotations

@@ -32,6 +32,20 @@ Replier = Callable[[str, str], list[dict[str, Any]]]
 _PAYLOAD = re.compile(r"^/(\w+)(\{.*\})?$")
 
 
+# The first-contact privacy notice (bot/privacy.py) follows the answer to a number's first
+# message; tests about the other replies read the answers without it.
+NOTICE_STARTS = ("ℹ️ Privasi:", "ℹ️ Privacy:")
+
+
+def is_notice(message: dict[str, Any]) -> bool:
+    return str(message.get("text") or "").startswith(NOTICE_STARTS)
+
+
+def answers(sent: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """What was sent, less the privacy notice."""
+    return [m for m in sent if not is_notice(m)]
+
+
 def echo_replies(sender: str, message: str) -> list[dict[str, Any]]:
     return [{"recipient_id": sender, "text": f"echo: {message}"}]
 

@@ -24,7 +24,7 @@ from booking.models import User
 from booking.privacy import Erasure, PrivacyService, Requester
 from booking.store import Store
 from booking.yesno import yes_no
-from bot.privacy_requests import PrivacyRequest, privacy_request
+from bot.privacy_requests import PrivacyRequest, privacy_request, request_language
 from bot.render import normalise_choice
 from bot.texts import ERASE_BUTTONS, say
 
@@ -84,6 +84,8 @@ class WhatsAppPrivacy:
             # a plain "no" ends here; anything else is also a new message for the bot
             return PrivacyTurn(replies=kept, done=answer is False)
         request = privacy_request(shown)
+        if request is not None:
+            lang = request_language(shown) or lang
         if request == PrivacyRequest.erase:
             await self.redis.set(self._pending_key(wa_id), lang, ex=ERASE_CONFIRM_TTL_S)
             titles = ERASE_BUTTONS["en" if lang == "en" else "id"]

@@ -72,6 +72,22 @@ _EDIT = re.compile(r"\b(ubah|ganti|update|edit|perbarui|perbaiki|koreksi|benar|b
                    r"isi|lengkapi|masukkan|correct|wrong|change|fix)\b")
 
 
+_ENGLISH = re.compile(r"\b(my|me|mine|you|your|delete|erase|remove|wipe|forget|what|which|"
+                      r"please|account|copy|send|show|have|about)\b")
+_INDONESIAN = re.compile(r"\b(saya|sy|aku|gue|gw|hapus\w*|hps|apus\w*|apa|tolong|mohon|"
+                         r"minta|akun|kalian|tentang|dong|ya)\b")
+
+
+def request_language(text: str) -> str | None:
+    """The language of a request, for the answer: short requests ("my data") are too short
+    for the general detector (booking/language.py)."""
+    norm = normalise(text)
+    english, indonesian = bool(_ENGLISH.search(norm)), bool(_INDONESIAN.search(norm))
+    if english != indonesian:
+        return "en" if english else "id"
+    return None
+
+
 def normalise(text: str) -> str:
     text = unicodedata.normalize("NFKC", text or "").casefold().replace("’", "'")
     text = re.sub(r"[^\w\s']", " ", text)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.privacy_requests import PrivacyRequest, privacy_request
+from bot.privacy_requests import PrivacyRequest, privacy_request, request_language
 
 ERASE = [
     "hapus data saya", "Hapus data saya!", "tolong hapus semua data sy",
@@ -73,3 +73,11 @@ def test_the_tables_are_large_and_bilingual() -> None:
     for table in (ERASE, ACCESS, NEITHER):
         assert any("saya" in t or "sy" in t for t in table)
         assert any(" my " in f" {t} " or t.startswith(("cancel", "what")) for t in table)
+
+
+@pytest.mark.parametrize(("text", "lang"), [
+    ("my data", "en"), ("delete my data", "en"), ("what data do you have about me", "en"),
+    ("data saya", "id"), ("hapus akun", "id"), ("tolong hapus semua data sy", "id"),
+    ("data", None)])
+def test_the_answer_follows_the_language_of_the_request(text: str, lang: str | None) -> None:
+    assert request_language(text) == lang

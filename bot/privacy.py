@@ -87,7 +87,11 @@ class WhatsAppPrivacy:
         if request is not None:
             lang = request_language(shown) or lang
         if request == PrivacyRequest.erase:
-            await self.redis.set(self._pending_key(wa_id), lang, ex=ERASE_CONFIRM_TTL_S)
+            try:
+                await self.redis.set(self._pending_key(wa_id), lang, ex=ERASE_CONFIRM_TTL_S)
+            except _REDIS_DOWN:  # the yes could not be recognised: do not ask yet
+                log.warning("erasure question not asked: conversation state unreachable")
+                return PrivacyTurn(replies=[{"text": say("busy", lang)}], done=True)
             titles = ERASE_BUTTONS["en" if lang == "en" else "id"]
             return PrivacyTurn(replies=[{"text": say("erase_confirm", lang), "buttons": [
                 {"title": t, "payload": t} for t in titles]}], done=True)

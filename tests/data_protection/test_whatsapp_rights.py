@@ -110,10 +110,19 @@ async def test_erasure_over_whatsapp_asks_first_then_erases_everything(bot_app: 
 
 async def test_a_number_without_an_account_is_erased_too(bot_app: BotApp) -> None:
     await say(bot_app, "halo saya sakit gigi dari kemarin")
+    # an earlier conversation handed to staff (closed): its transcript is the number's too
+    bot_app.store.db["handoffs"].insert_one({
+        "_id": "h1", "wa_id": WA, "status": "closed", "name": NAME, "note": "gigi bungsu",
+        "last_messages": [{"direction": "in", "text": "gigi bungsu saya bengkak"}]})
+    raw = bot_app.store.raw_db["handoffs"].find_one({"_id": "h1"})
+    assert raw is not None and raw["last_messages"] and raw["name"]  # (sealed) until erased
     await say(bot_app, "delete my data please")
     done = await say(bot_app, "yes")
     assert done[0]["text"].startswith("Your personal data has been erased.")
     assert leaks(bot_app.store, [*phone_forms(WA), NAME, "sakit gigi"]) == []
+    handoff = bot_app.store.raw_db["handoffs"].find_one({"_id": "h1"})
+    assert handoff is not None and handoff["status"] == "closed"  # staff metrics keep it
+    assert not {"last_messages", "name", "note"} & set(handoff)
     [entry] = list(bot_app.store.raw_db["audit_log"].find())
     assert entry["subject_id"].startswith("wa:bi1:") and entry["channel"] == "whatsapp"
     assert WA not in str(entry)

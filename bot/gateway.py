@@ -303,6 +303,7 @@ class Gateway:
         logged (logging it would store the number again)."""
         assert self.privacy is not None
         _, text = await self.privacy.erase(wa_id, lang)
+        await self.rasa.forget(wa_id)  # what Rasa's tracker holds of earlier conversations
         for out in render.render([{"text": text}], lang).messages:
             await self._reply(wa_id, out, received_at, lang)
 

@@ -80,6 +80,8 @@ async def test_erasure_over_whatsapp_asks_first_then_erases_everything(bot_app: 
         "Terima kasih telah menggunakan layanan kami 🙏"]
     # Rasa never saw the request nor the answer
     assert bot_app.rasa.messages_of(WA) == TEXTS
+    # and what its tracker store held of the earlier conversation is emptied
+    assert bot_app.rasa.forgotten == [(WA, [])]
 
     # nothing personal is left, raw documents included: not even this conversation's lines
     sent_texts = [m.get("text") or "" for m in bot_app.sandbox.sent_to(WA)]

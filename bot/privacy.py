@@ -15,10 +15,12 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from redis import exceptions as redis_errors
 from redis.asyncio import Redis
 
+from booking.errors import BookingError
 from booking.formatting import local_when
 from booking.models import User
 from booking.privacy import Erasure, PrivacyService, Requester
@@ -33,6 +35,8 @@ log = logging.getLogger(__name__)
 ERASE_PENDING_PREFIX = "wa:erase:"
 ERASE_CONFIRM_TTL_S = 10 * 60
 _NO_TITLES = {normalise_choice(t) for titles in ERASE_BUTTONS.values() for t in titles[1:]}
+_YES_TITLES = {normalise_choice(titles[0]) for titles in ERASE_BUTTONS.values()}
+SUMMARY_TZ = ZoneInfo("Asia/Jakarta")  # "since" dates as the clinics' patients read them
 _REDIS_DOWN = (redis_errors.ConnectionError, redis_errors.TimeoutError, OSError)
 # Sends the export e-mail for a user (None when it cannot: no address) and says for how
 # many hours its link is valid: built by the app (app/http/auth.py signs the link).
@@ -83,6 +87,8 @@ class WhatsAppPrivacy:
             kept = [{"text": say("erase_kept", lang)}]
             # a plain "no" ends here; anything else is also a new message for the bot
             return PrivacyTurn(replies=kept, done=answer is False)
+        if normalise_choice(shown) in _YES_TITLES:  # a yes tapped after the question expired
+            return PrivacyTurn(replies=[{"text": say("erase_expired", lang)}], done=True)
         request = privacy_request(shown)
         if request is not None:
             lang = request_language(shown) or lang
@@ -110,10 +116,15 @@ class WhatsAppPrivacy:
         held = await self.privacy.whatsapp_summary(wa_id)
         refs = []
         for b in held.upcoming[:3]:
-            doctor = await self.privacy.service.doctor(b["doctor_id"])
+            try:
+                doctor = await self.privacy.service.doctor(b["doctor_id"])
+            except BookingError:  # (a doctor removed since): the code still says which
+                refs.append(b["ref"])
+                continue
             day, clock = local_when(b["start"], doctor.timezone, lang)
             refs.append(f"{b['ref']} {day} {clock}")
-        since = say("access_since", lang, date=held.since.strftime("%d-%m-%Y")) \
+        since = say("access_since", lang,
+                    date=held.since.astimezone(SUMMARY_TZ).strftime("%d-%m-%Y")) \
             if held.since else ""
         text = say("access_summary", lang, bookings=str(held.bookings),
                    upcoming=str(len(held.upcoming)), refs=(": " + "; ".join(refs)) if refs else "",

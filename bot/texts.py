@@ -45,6 +45,11 @@ _TEXTS = {
     "erase_kept": {
         "id": "Baik, tidak jadi. Data Anda tidak dihapus.",
         "en": "OK, nothing was erased. Your data stays as it was."},
+    "erase_expired": {
+        "id": "Pertanyaan penghapusan data sudah kedaluwarsa. Ketik \"hapus data saya\" "
+              "lagi jika Anda masih ingin menghapusnya.",
+        "en": "The erasure question has expired. Type \"delete my data\" again if you still "
+              "want your data erased."},
     "erase_done": {
         "id": "Data pribadi Anda sudah dihapus{cancelled}. Terima kasih telah menggunakan "
               "layanan kami 🙏",

@@ -153,6 +153,27 @@ async def test_saying_no_keeps_the_data(bot_app: BotApp) -> None:
     assert not list(bot_app.store.raw_db["audit_log"].find())
 
 
+async def test_a_yes_after_the_question_expired_erases_nothing(bot_app: BotApp) -> None:
+    from redis.asyncio import Redis
+
+    from bot.privacy import ERASE_PENDING_PREFIX
+    from tests.conftest import REDIS_TEST_URL
+
+    await say(bot_app, "halo")
+    await say(bot_app, "hapus data saya")
+    redis = Redis.from_url(REDIS_TEST_URL)
+    ns = bot_app.rt.inbox.ns
+    assert await redis.delete(ns + ERASE_PENDING_PREFIX + WA) == 1  # 10 minutes later
+    await redis.aclose()
+    late = await say(bot_app, kind="button", title="Ya, hapus")
+    assert late[0]["text"].startswith("Pertanyaan penghapusan data sudah kedaluwarsa")
+    assert bot_app.rasa.messages_of(WA) == ["halo"]
+    assert bot_app.store.db["wa_contacts"].count_documents({"_id": WA}) == 1
+    # and a plain "Batal" with no question pending is booking talk: it goes to the bot
+    await say(bot_app, "Batal")
+    assert bot_app.rasa.messages_of(WA) == ["halo", "Batal"]
+
+
 async def test_data_saya_answers_with_a_summary_and_emails_a_link(rights_app: BotApp,
                                                                   smtp: Smtp) -> None:
     patient, booked = await booked_patient(rights_app)

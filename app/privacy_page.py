@@ -24,8 +24,8 @@ _SECTIONS = {
         "catatan itu tidak lagi memuat identitas Anda.",
         "Hak Anda (UU No. 27/2022): ketik \"data saya\" di WhatsApp untuk ringkasan data Anda "
         "(dan tautan unduhan lengkap ke email akun Anda), atau \"hapus data saya\" untuk "
-        "menghapusnya; booking yang akan datang dibatalkan dan dokter diberi tahu. Di aplikasi "
-        "web: menu Akun."]),
+        "menghapusnya; booking yang akan datang dibatalkan dan dokter diberi tahu. Lewat API: "
+        "GET /me/data dan DELETE /me."]),
     "en": ("Patient data privacy", [
         "We keep your name, WhatsApp number, e-mail (if any), chat messages and bookings to "
         "arrange your doctor's appointments and to send confirmations and reminders.",
@@ -36,8 +36,8 @@ _SECTIONS = {
         "hold your identity.",
         "Your rights (Indonesian law No. 27/2022): type \"my data\" on WhatsApp for a summary "
         "(and a full download link sent to your account's e-mail), or \"delete my data\" to "
-        "erase it; upcoming bookings are cancelled and the doctor is told. On the web app: "
-        "Account."]),
+        "erase it; upcoming bookings are cancelled and the doctor is told. Over the API: "
+        "GET /me/data and DELETE /me."]),
 }
 
 

@@ -72,9 +72,10 @@ _TEXTS = {
         "en": "A full copy (JSON) is on its way to your account's e-mail; the link is valid "
               "for {hours} hours."},
     "access_no_email": {
-        "id": "Untuk salinan lengkap (JSON), masuk di {web} lalu buka menu Akun, atau hubungi "
-              "staf kami.",
-        "en": "For a full copy (JSON), sign in at {web} and open Account, or ask our staff."},
+        "id": "Untuk salinan lengkap (JSON): akun web dengan email ({web}) menerimanya lewat "
+              "email saat Anda mengetik \"data saya\", atau minta kepada staf klinik kami.",
+        "en": "For a full copy (JSON): a web account with an e-mail ({web}) gets it by e-mail "
+              "when you type \"my data\", or ask our clinic's staff."},
     "privacy_notice": {
         "id": "ℹ️ Privasi: kami menyimpan nama, nomor WhatsApp, chat dan booking Anda untuk "
               "mengatur janji dokter. Riwayat chat dihapus otomatis setelah {days} hari. "

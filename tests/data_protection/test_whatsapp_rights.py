@@ -215,7 +215,7 @@ async def test_data_saya_without_an_email_points_to_the_web(bot_app: BotApp) -> 
     got = await say(bot_app, "my data")
     assert got[0]["text"].startswith("The data we hold about you:\n• Bookings: 0 (0 upcoming)")
     assert "Chat messages: 3" in got[0]["text"]
-    assert got[1]["text"].startswith("For a full copy (JSON), sign in at http")
+    assert got[1]["text"].startswith("For a full copy (JSON): a web account with an e-mail")
     assert not list(bot_app.store.outbox.find({"kind": "data_export"}))
     [entry] = list(bot_app.store.raw_db["audit_log"].find())
     assert entry["action"] == "export" and entry["channel"] == "whatsapp"

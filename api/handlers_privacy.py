@@ -1,58 +1,47 @@
 """Data subject rights (UU PDP No. 27/2022): a patient exports or erases their own data;
 admins do the same for any patient account. Every export and erasure is written to the
-audit log (ids and counts only). What erasure keeps and removes: booking/store_privacy.py."""
+audit log (ids and counts only). The operations themselves are shared with the WhatsApp
+gateway (booking/privacy.py); what erasure keeps and removes: booking/store_privacy.py."""
 
 from __future__ import annotations
 
 from aiohttp import web
 
 from api import schemas as s
-from api.handlers_auth import void_user_tokens
-from app.http.auth import Principal, principal_of, requires
+from app.http.auth import EXPORT, Principal, decode_token, principal_of, requires, revocations
+from app.http.errors import unauthorized
 from app.http.spec import ResponseDoc, endpoint, query_of, reply
-from app.keys import SERVICE, STORE
-from booking.errors import BookingError, Conflict
-from booking.models import BookingStatus, Role
-from booking.service import Actor
+from app.keys import SERVICE, SETTINGS, STORE
+from booking.errors import NotFound
+from booking.privacy import PrivacyService, Requester
 
 TAGS = ("privacy",)
 ERASURE_RESPONSES: dict[int, ResponseDoc] = {200: s.ErasureOut, 404: s.ErrorOut,
                                              409: s.ErrorOut, 422: s.ErrorOut}
 
 
+def _privacy(request: web.Request) -> PrivacyService:
+    """The shared rights operations (booking/privacy.py), with this app's token store."""
+    settings = request.config_dict[SETTINGS]
+    return PrivacyService(request.config_dict[STORE], request.config_dict[SERVICE],
+                          revocations(request), settings.access_token_minutes * 60 + 120)
+
+
+def _requester(by: Principal) -> Requester:
+    return Requester(by.user_id, by.role.value, "api")
+
+
 async def _export(request: web.Request, user_id: str, by: Principal) -> web.Response:
-    store = request.config_dict[STORE]
-    now = request.config_dict[SERVICE].clock()
-    data = await store.privacy.export(user_id)
-    await store.privacy.audit("export", by.user_id, by.role.value, user_id, now,
-                              {k: len(v) for k, v in data.items() if isinstance(v, list)})
+    data, now = await _privacy(request).export(user_id, _requester(by))
     return reply(s.DataExportOut(exported_at=now, **data),
                  headers={"Cache-Control": "no-store",
                           "Content-Disposition": 'attachment; filename="my-data.json"'})
 
 
 async def _erase(request: web.Request, user_id: str, by: Principal) -> web.Response:
-    store = request.config_dict[STORE]
-    service = request.config_dict[SERVICE]
-    user = await store.users.get(user_id)  # NotFound -> 404
-    if user.role != Role.patient:
-        raise Conflict("only patient accounts are erased; staff accounts are deleted")
-    now = service.clock()
-    upcoming, _ = await store.bookings.find(patient_id=user_id,
-                                            statuses=[BookingStatus.confirmed.value],
-                                            start_from=now)
-    cancelled = 0
-    for booking in upcoming:  # future visits are freed for others; the clinic sees them go
-        try:
-            await service.cancel(booking.id, actor=Actor.system())
-            cancelled += 1
-        except BookingError:
-            continue  # changed meanwhile (cancelled, moved): nothing left to free
-    counts = await store.privacy.erase(user_id, now)
-    await void_user_tokens(request, user_id)
-    await store.privacy.audit("erase", by.user_id, by.role.value, user_id, now,
-                              {**counts, "cancelled_bookings": cancelled})
-    return reply(s.ErasureOut(erased=True, cancelled_bookings=cancelled, counts=counts))
+    done = await _privacy(request).erase(user_id, _requester(by))  # NotFound 404, Conflict 409
+    return reply(s.ErasureOut(erased=True, cancelled_bookings=done.cancelled_bookings,
+                              counts=done.counts))
 
 
 @requires()
@@ -70,6 +59,26 @@ async def erase_me(request: web.Request) -> web.Response:
     query_of(request, s.ErasureQuery)
     principal = principal_of(request)
     return await _erase(request, principal.user_id, principal)
+
+
+@endpoint("Everything held about me, from the download link e-mailed after a WhatsApp "
+          "\"data saya\" request (the link's token, valid 24 hours)", tags=TAGS,
+          query=s.ExportLinkQuery, responses={200: s.DataExportOut, 401: s.ErrorOut},
+          public=True)
+async def export_by_link(request: web.Request) -> web.Response:
+    token = query_of(request, s.ExportLinkQuery).token
+    claims = decode_token(request.config_dict[SETTINGS], token, EXPORT)
+    try:
+        user = await request.config_dict[STORE].users.get(claims["sub"])
+    except NotFound:
+        raise unauthorized("link no longer valid") from None
+    if user.token_version != claims["ver"]:
+        raise unauthorized("link no longer valid")  # erased, logged out everywhere, ...
+    data, now = await _privacy(request).export(user.id, Requester(user.id, user.role.value,
+                                                                   "email"))
+    return reply(s.DataExportOut(exported_at=now, **data),
+                 headers={"Cache-Control": "no-store",
+                          "Content-Disposition": 'attachment; filename="my-data.json"'})
 
 
 @requires("admin")

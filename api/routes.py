@@ -63,6 +63,7 @@ ROUTES = [
     *waitlist.ROUTES,
     *staff.ROUTES,
     web.get("/me/data", privacy.export_me),
+    web.get("/me/data/download", privacy.export_by_link),
     web.delete("/me", privacy.erase_me),
     web.get(USER + "/data", privacy.export_user),
     web.delete(USER + "/personal-data", privacy.erase_user),

@@ -534,6 +534,11 @@ class ErasureQuery(In):
     confirm: Literal["true"] = Field(description="Must be true: erasure cannot be undone.")
 
 
+class ExportLinkQuery(In):
+    token: str = Field(min_length=16, max_length=4096,
+                       description="The token of the download link sent by e-mail.")
+
+
 class ErasureOut(Out):
     erased: bool
     cancelled_bookings: int = Field(description="Future bookings cancelled (doctor told).")
@@ -548,6 +553,7 @@ class AuditOut(Out):
     subject_id: str
     at: datetime
     detail: dict[str, int]
+    channel: str = "api"  # where the request came from: api or whatsapp
 
 
 class AuditPage(Out):

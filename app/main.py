@@ -8,7 +8,7 @@ import logging.config
 
 from aiohttp import web
 
-from app import readiness, web_security
+from app import privacy_page, readiness, web_security
 from app.context import PRESET_STORE, core_ctx
 from app.internal import INTERNAL_APP, internal_ctx, new_internal_app
 from app.keys import SETTINGS
@@ -39,6 +39,7 @@ def create_app(settings: Settings, *, store: MongoStore | None = None) -> web.Ap
             app.cleanup_ctx.append(sandbox_ctx)  # before the notifier: it sends there
         app.cleanup_ctx.append(notify_ctx)
     app.router.add_get("/health", health)
+    privacy_page.setup(app)  # linked from the WhatsApp first-contact notice
     if "api" not in settings.role_set:  # the api role serves its documented /ready
         app.router.add_get("/ready", readiness.ready)
     from app.roles import setup_role

@@ -1,6 +1,7 @@
-"""Retention job (scheduler role): chat logs, webhook payloads and outbox bodies are kept
-only for the configured periods (CHAT_RETENTION_DAYS, INBOX_RETENTION_DAYS,
-OUTBOX_BODY_RETENTION_DAYS; 0 keeps them). Runs daily at 02:30 WIB; what it removes is in
+"""Retention job (scheduler role): chat logs, webhook payloads, outbox bodies and handoff
+transcripts are kept only for the configured periods (CHAT_RETENTION_DAYS,
+INBOX_RETENTION_DAYS, OUTBOX_BODY_RETENTION_DAYS, HANDOFF_RETENTION_DAYS; 0 keeps them).
+Runs daily at 02:30 WIB; what it removes is in
 booking/store_retention.py and docs/data-protection.md."""
 
 from __future__ import annotations
@@ -31,6 +32,9 @@ async def apply_retention(settings: Settings, store: Store, now: datetime) -> di
     if settings.outbox_body_retention_days:
         done["outbox_bodies"] = await store.retention.purge_outbox_bodies(
             now - timedelta(days=settings.outbox_body_retention_days), now)
+    if settings.handoff_retention_days:
+        done["handoff_transcripts"] = await store.retention.purge_handoff_transcripts(
+            now - timedelta(days=settings.handoff_retention_days), now)
     return done
 
 

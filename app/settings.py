@@ -238,6 +238,15 @@ class Settings(BaseSettings):
         "OUTBOX_BODY_RETENTION_DAYS", 90,
         "Outbox message texts and template parameters are wiped this long after they were "
         "created (daily job; status kept); 0 = kept.", ge=0)
+    handoff_retention_days: int = env(
+        "HANDOFF_RETENTION_DAYS", 180,
+        "Closed handoffs lose their transcript and the patient's name this long after they "
+        "were closed (daily job; times and outcome kept); 0 = kept.", ge=0)
+
+    @property
+    def public_base(self) -> str:
+        """Where patients reach the app (links in messages): PUBLIC_URL, else the listener."""
+        return (self.public_url or f"http://{self.app_host}:{self.app_port}").rstrip("/")
 
     @field_validator("data_keys")
     @classmethod

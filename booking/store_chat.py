@@ -109,6 +109,15 @@ def register_contact(ms: MongoStore, wa_id: str, name: str | None, at: datetime)
 
 
 @store_call
+def mark_privacy_notice(ms: MongoStore, wa_id: str, at: datetime) -> bool:
+    """Record that the number was shown the privacy notice; True only the first time (the
+    caller then shows it: one atomic update, so two replicas never both show it)."""
+    res = contacts(ms).update_one({"_id": wa_id, "privacy_notice_shown_at": None},
+                                  {"$set": {"privacy_notice_shown_at": at}})
+    return res.modified_count == 1
+
+
+@store_call
 def contact(ms: MongoStore, wa_id: str) -> dict[str, Any] | None:
     doc: dict[str, Any] | None = contacts(ms).find_one({"_id": wa_id})
     if doc and doc.get("last_inbound_at"):
@@ -146,5 +155,6 @@ class ChatStore(StoreModule):
     touch_inbound = query(touch_inbound)
     register_contact = query(register_contact)
     contact = query(contact)
+    mark_privacy_notice = query(mark_privacy_notice)
     insert_chat_logs = query(insert_chat_logs)
     chat_reply_with = query(chat_reply_with)

@@ -9,7 +9,10 @@ settings, applied daily by app/retention.py in the scheduler role).
   `expire_at`, store_chat.INBOX_KEEP);
 - outbox entries older than OUTBOX_BODY_RETENTION_DAYS that are settled lose their body
   (text, template parameters, fallback address, recipient ciphertext, provider error):
-  status, kind, timestamps and the booking/doctor ids stay for analytics.
+  status, kind, timestamps and the booking/doctor ids stay for analytics;
+- handoffs closed more than HANDOFF_RETENTION_DAYS ago lose their transcript (the last
+  messages), the patient's name and the closing note: times, reason and outcome stay for
+  the staff metrics. Open handoffs are never touched (staff are reading them).
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ from booking.store_sealed import ENC_SUFFIX
 # Entries still on their way keep their body (a dispatcher may be about to send it).
 OUTBOX_OPEN = ("pending", "sending", "failed")
 OUTBOX_BODY = ("text", "params", "email", "to" + ENC_SUFFIX, "last_error")
+HANDOFF_TRANSCRIPT = ("last_messages", "name", "note")
 
 
 @store_call
@@ -45,7 +49,17 @@ def purge_outbox_bodies(ms: MongoStore, before: datetime, at: datetime) -> int:
     return int(res.modified_count)
 
 
+@store_call
+def purge_handoff_transcripts(ms: MongoStore, before: datetime, at: datetime) -> int:
+    unset: dict[str, Any] = {f: "" for f in HANDOFF_TRANSCRIPT}
+    res = ms.raw_db["handoffs"].update_many(
+        {"status": "closed", "closed_at": {"$lt": before}, "transcript_purged_at": None},
+        {"$unset": unset, "$set": {"transcript_purged_at": at}})
+    return int(res.modified_count)
+
+
 class RetentionStore(StoreModule):
     purge_chat_logs = query(purge_chat_logs)
     purge_inbox = query(purge_inbox)
     purge_outbox_bodies = query(purge_outbox_bodies)
+    purge_handoff_transcripts = query(purge_handoff_transcripts)

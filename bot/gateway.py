@@ -21,6 +21,7 @@ from booking.waitlist import WaitlistService
 from bot import chatlog, render
 from bot.choices import Choices
 from bot.payloads import Action, WatiEvent, provider_ids
+from bot.privacy import PrivacyTurn, WhatsAppPrivacy
 from bot.rasa_bridge import RasaBridge, RasaUnavailable, Understanding, split_turn
 from bot.retrain.inbox import InboxFeeder
 from bot.texts import say
@@ -75,7 +76,8 @@ class Gateway:
                  handoffs: HandoffDesk | None = None,
                  waitlist: WaitlistService | None = None,
                  clock: Callable[[], datetime] = utcnow,
-                 nlu_inbox: InboxFeeder | None = None) -> None:
+                 nlu_inbox: InboxFeeder | None = None,
+                 privacy: WhatsAppPrivacy | None = None) -> None:
         self.store = store
         self.chat = store.chat
         self.outbox = store.outbox
@@ -88,6 +90,7 @@ class Gateway:
         self.waitlist = waitlist
         self.clock = clock
         self.nlu_inbox = nlu_inbox  # what the NLU was unsure about, for admins to label
+        self.privacy = privacy  # data-protection requests and the first-contact notice
 
     async def handle(self, doc: dict[str, Any]) -> None:
         """The inbox's handler for one accepted event."""
@@ -212,6 +215,7 @@ class Gateway:
         logs: list[dict[str, Any]] = []
         understood: Understanding | None = None
         ask_tracker = False
+        privacy = PrivacyTurn()
         if (shown or kind not in TEXT_TYPES) and \
                 await self._handed_off(wa_id, shown, kind, event, received_at, lang):
             return
@@ -225,7 +229,8 @@ class Gateway:
             WEBHOOKS.labels(outcome="empty").inc()
             return
         else:
-            replies, understood, ask_tracker = await self._ask(wa_id, kind, shown, lang, event)
+            replies, understood, ask_tracker, privacy = await self._answer(wa_id, kind, shown,
+                                                                           lang, event)
             lang = (understood.language if understood else None) or lang
         rendered = render.render(replies, lang)
         if rendered.choices:
@@ -249,8 +254,17 @@ class Gateway:
             extra = await self._handoff_requested(wa_id, lang, event.senderName, shown, [])
             for out in render.render(extra, lang).messages:
                 logs.append(await self._reply(wa_id, out, received_at, lang))
+        if not privacy.erase:  # (an erasure's number is not kept, notice or not)
+            logs += await self._first_contact(wa_id, kind, received_at, lang)
         logs.insert(0, chatlog.inbound(wa_id, shown, kind, event.message_key, received_at,
                                        understood, lang))
+        await self._log_turn(wa_id, logs, received_at, understood)
+        if privacy.erase:
+            await self._erase(wa_id, received_at, privacy.lang or lang)
+        WEBHOOKS.labels(outcome="processed").inc()
+
+    async def _log_turn(self, wa_id: str, logs: list[dict[str, Any]], received_at: datetime,
+                        understood: Understanding | None) -> None:
         try:
             await self.chat.insert_chat_logs(logs)
         except BookingError as exc:
@@ -260,7 +274,38 @@ class Gateway:
         else:
             if self.nlu_inbox is not None and understood is not None:
                 await self.nlu_inbox.observe_safely(wa_id, received_at)
-        WEBHOOKS.labels(outcome="processed").inc()
+
+    async def _answer(self, wa_id: str, kind: str, shown: str, lang: str, event: WatiEvent
+                      ) -> tuple[list[dict[str, Any]], Understanding | None, bool, PrivacyTurn]:
+        """A text message: a data-protection request is answered here, before Rasa ("hapus
+        data saya", "data saya", the answer to the erasure question); the rest goes on."""
+        privacy = PrivacyTurn()
+        if self.privacy is not None:
+            privacy = await self.privacy.turn(wa_id, shown, lang)
+        if privacy.done:
+            return privacy.replies, None, False, privacy
+        replies, understood, ask_tracker = await self._ask(wa_id, kind, shown, lang, event)
+        return [*privacy.replies, *replies], understood, ask_tracker, privacy
+
+    async def _first_contact(self, wa_id: str, kind: str, received_at: datetime, lang: str
+                             ) -> list[dict[str, Any]]:
+        """The privacy notice, once per number, after the answer to its first message (the
+        patient is not held up: the booking goes on in the same turn). Its log lines."""
+        if self.privacy is None or kind in SILENT_TYPES or \
+                not await self.privacy.notice_due(wa_id, received_at):
+            return []
+        return [await self._reply(wa_id, out, received_at, lang)
+                for out in render.render([self.privacy.notice(lang)], lang).messages]
+
+    async def _erase(self, wa_id: str, received_at: datetime, lang: str) -> None:
+        """The confirmed erasure of this number. It runs after the turn was logged, so this
+        conversation's own lines go with the rest; the closing reply is sent but not
+        logged (logging it would store the number again)."""
+        assert self.privacy is not None
+        _, text = await self.privacy.erase(wa_id, lang)
+        await self.rasa.forget(wa_id)  # what Rasa's tracker holds of earlier conversations
+        for out in render.render([{"text": text}], lang).messages:
+            await self._reply(wa_id, out, received_at, lang)
 
     async def _ask(self, wa_id: str, kind: str, shown: str, lang: str, event: WatiEvent
                    ) -> tuple[list[dict[str, Any]], Understanding | None, bool]:

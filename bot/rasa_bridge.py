@@ -152,6 +152,23 @@ class RasaBridge:
                 raise RasaUnavailable(type(exc).__name__) from exc
         raise RasaDown("unreachable")  # pragma: no cover
 
+    async def forget(self, sender: str) -> bool:
+        """Empty the sender's conversation in Rasa's tracker store (an erasure): Rasa's HTTP
+        API replaces the tracker's events with none. Best effort: False when no replica
+        did it (the tracker store's own expiry then applies)."""
+        for base in ranked(self.urls, sender):
+            url = f"{base}/conversations/{quote(sender, safe='')}/tracker/events"
+            try:
+                async with self.session.put(url, json=[], params=self.api_params,
+                                            timeout=TRACKER_TIMEOUT) as resp:
+                    if resp.status == 200:
+                        return True
+                    log.warning("rasa did not forget a conversation: HTTP %s", resp.status)
+            except (TimeoutError, aiohttp.ClientError) as exc:
+                log.warning("rasa replica unreachable to forget a conversation: %s",
+                            type(exc).__name__)
+        return False
+
     async def understanding(self, sender: str) -> Understanding:
         """Intent, confidence and entities of the sender's latest message (best effort)."""
         base = self._last.pop(sender, None) or ranked(self.urls, sender)[0]

@@ -10,17 +10,25 @@ from dataclasses import dataclass
 import aiohttp
 from aiohttp import web
 
+from app.http.auth import EXPORT_LINK_HOURS, issue_export_token
 from app.keys import COORDINATOR, SANDBOX, SERVICE, SETTINGS, STORE, WAITLIST
+from app.settings import Settings
+from booking.models import User
+from booking.privacy import PrivacyService
+from booking.store import Store
 from booking.store_chat import ChatStore
+from booking.token_revocations import Revocations
 from bot.choices import Choices
 from bot.gateway import Gateway
 from bot.inbox import Inbox
 from bot.manual_send import SEND_PATH, ManualSend, admin_only
+from bot.privacy import ExportMailer, WhatsAppPrivacy
 from bot.rasa_bridge import RasaBridge
 from bot.retrain.inbox import InboxFeeder, inbox_key
 from bot.webhook import WEBHOOK_PATH, WebhookHandler
 from notify.dispatcher import OutboxDispatcher
 from notify.parked import ParkedStatuses
+from notify.rules import data_export_entry
 from notify.runtime import NOTIFIER
 from notify.whatsapp import WatiClient
 from sandbox import WatiSandbox
@@ -63,6 +71,19 @@ def setup(app: web.Application) -> None:
     app.cleanup_ctx.append(bot_ctx)
 
 
+def export_mailer(settings: Settings, store: Store) -> ExportMailer:
+    """"data saya" on WhatsApp: the download link goes to the account's e-mail (outbox)."""
+    async def mail(user: User, lang: str) -> int | None:
+        if not user.email:
+            return None
+        link = (f"{settings.public_base}/me/data/download?token="
+                f"{issue_export_token(settings, user, EXPORT_LINK_HOURS)}")
+        await store.outbox.enqueue([data_export_entry(user, link, EXPORT_LINK_HOURS,
+                                                      lang).to_doc()])
+        return EXPORT_LINK_HOURS
+    return mail
+
+
 async def bot_ctx(app: web.Application) -> AsyncIterator[None]:
     settings, store, coordinator = app[SETTINGS], app[STORE], app[COORDINATOR]
     notifier = app[NOTIFIER]
@@ -71,11 +92,18 @@ async def bot_ctx(app: web.Application) -> AsyncIterator[None]:
     rasa = RasaBridge(notifier.session, settings.rasa_replica_urls,
                       settings.rasa_token.get_secret_value())
     redis = coordinator.redis  # a bounded blocking pool (booking.locks.redis_client)
+    rights = PrivacyService(store, app[SERVICE], Revocations(redis, coordinator.ns),
+                            settings.access_token_minutes * 60 + 120)
+    privacy = WhatsAppPrivacy(store, rights, redis, coordinator.ns,
+                              chat_retention_days=settings.chat_retention_days,
+                              privacy_url=f"{settings.public_base}/privacy",
+                              web_url=f"{settings.public_base}/app/",
+                              mail_export=export_mailer(settings, store))
     gateway = Gateway(store=store, service=app[SERVICE], wati=notifier.wati, rasa=rasa,
                       choices=Choices(redis, coordinator.ns),
                       parked=ParkedStatuses(redis, coordinator.ns),
                       nlu_inbox=InboxFeeder(store, inbox_key(settings)),
-                      handoffs=notifier.handoffs, waitlist=app[WAITLIST])
+                      handoffs=notifier.handoffs, waitlist=app[WAITLIST], privacy=privacy)
     inbox = Inbox(chat, redis, coordinator.ns, gateway.handle)
     app[RUNTIME] = BotRuntime(
         session=notifier.session, chat=chat, wati=notifier.wati, rasa=rasa, gateway=gateway,

@@ -34,6 +34,7 @@ class Kind(StrEnum):
     waitlist_offer = "waitlist_offer"  # an earlier slot freed up for a waiting patient
     handoff_reply = "handoff_reply"  # staff's reply from the staff inbox
     handoff_note = "handoff_note"    # the handoff ended without staff (timeout)
+    data_export = "data_export"      # the download link of "data saya" (e-mail only)
 
 
 class OutboxEntry(Model):

@@ -74,6 +74,16 @@ def account_exists_entry(owner: User) -> OutboxEntry:
                                                   params))
 
 
+def data_export_entry(user: User, link: str, hours: int, lang: str) -> OutboxEntry:
+    """The export link asked for on WhatsApp goes to the account's e-mail only (a link to
+    health data is not put in the chat, where anyone holding the phone reads it)."""
+    params = {"name": user.name or "", "link": link, "hours": str(hours)}
+    return OutboxEntry(kind=Kind.data_export,
+                       dedupe_key=f"{Kind.data_export.value}:{user.id}:{new_id()}",
+                       to=None, email=user.email, language=lang, params=params,
+                       text=render(Kind.data_export.value, lang, params))
+
+
 def reminder_obsolete(booking: dict[str, Any] | None, now: datetime) -> str | None:
     """Why a reminder must not go out any more, checked by the dispatcher just before sending:
     its booking was cancelled or moved, or the appointment has begun, since the reminder was

@@ -61,6 +61,14 @@ _TEXTS = {
         "Hi {name}, someone tried to sign up at Klinik Sehat with this email address. You "
         "already have an account: sign in with your email and password. If it was not you, "
         "ignore this message.",
+    ("data_export", "id"):
+        "Halo {name}, Anda meminta salinan data Anda lewat WhatsApp. Unduh di sini (berlaku "
+        "{hours} jam): {link}\nJika itu bukan Anda, abaikan email ini dan ganti kata sandi "
+        "Anda.",
+    ("data_export", "en"):
+        "Hi {name}, you asked for a copy of your data on WhatsApp. Download it here (valid "
+        "for {hours} hours): {link}\nIf it was not you, ignore this e-mail and change your "
+        "password.",
     ("schedule_changed", "en"):
         "Sorry, {doctor}'s schedule changed and booking {ref} on {date}, {time} needs a new "
         "time. Reply to this message to pick one.",
@@ -83,6 +91,7 @@ SUBJECTS = {
            "appointment_reminder": "Pengingat jadwal {ref}",
            "schedule_changed": "Jadwal dokter berubah: booking {ref}",
            "account_exists": "Percobaan pendaftaran dengan email Anda",
+           "data_export": "Salinan data Anda",
            "": "Pesan dari klinik"},
     "en": {"booking_confirmation": "Booking confirmed {ref}",
            "booking_cancelled": "Booking {ref} cancelled",
@@ -94,6 +103,7 @@ SUBJECTS = {
            "appointment_reminder": "Appointment reminder {ref}",
            "schedule_changed": "Schedule changed: booking {ref}",
            "account_exists": "A sign-up attempt with your e-mail address",
+           "data_export": "A copy of your data",
            "": "A message from the clinic"},
 }
 GREETING_NAME = {"id": "Bapak/Ibu", "en": "there"}

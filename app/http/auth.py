@@ -39,6 +39,8 @@ LEEWAY_S = 10              # tolerated clock skew between issuer and verifier
 MAX_TOKEN_CHARS = 4096     # anything longer is not one of ours
 ACCESS = "access"
 REFRESH = "refresh"
+EXPORT = "export"          # the data-export link e-mailed on a WhatsApp "data saya"
+EXPORT_LINK_HOURS = 24
 REQUIRED_CLAIMS = ["exp", "iat", "iss", "aud", "sub", "role", "typ", "jti", "fam", "ver"]
 STATIC_ADMIN_ID = "static-admin-token"
 
@@ -83,6 +85,17 @@ def issue_tokens(settings: Settings, user: User, family: str | None = None) -> d
             "refresh_token": _encode(settings, refresh),
             "token_type": "bearer", "expires_in": access_s,
             "role": user.role.value, "user_id": user.id}
+
+
+def issue_export_token(settings: Settings, user: User,
+                       hours: int = EXPORT_LINK_HOURS) -> str:
+    """A download link's token: only GET /me/data/download accepts it (typ export), it ends
+    after `hours` and with the user's token version (erasure, logout-all, new password)."""
+    now = int(time.time())
+    return _encode(settings, {
+        "iss": settings.jwt_issuer, "aud": settings.jwt_audience, "sub": user.id,
+        "role": user.role.value, "iat": now, "exp": now + hours * 3600, "typ": EXPORT,
+        "fam": uuid.uuid4().hex, "jti": uuid.uuid4().hex, "ver": user.token_version})
 
 
 def decode_token(settings: Settings, token: str, typ: str) -> dict[str, Any]:

@@ -32,6 +32,20 @@ Replier = Callable[[str, str], list[dict[str, Any]]]
 _PAYLOAD = re.compile(r"^/(\w+)(\{.*\})?$")
 
 
+# The first-contact privacy notice (bot/privacy.py) follows the answer to a number's first
+# message; tests about the other replies read the answers without it.
+NOTICE_STARTS = ("ℹ️ Privasi:", "ℹ️ Privacy:")
+
+
+def is_notice(message: dict[str, Any]) -> bool:
+    return str(message.get("text") or "").startswith(NOTICE_STARTS)
+
+
+def answers(sent: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """What was sent, less the privacy notice."""
+    return [m for m in sent if not is_notice(m)]
+
+
 def echo_replies(sender: str, message: str) -> list[dict[str, Any]]:
     return [{"recipient_id": sender, "text": f"echo: {message}"}]
 
@@ -43,6 +57,7 @@ class FakeRasa:
     replier: Replier = echo_replies
     calls: list[tuple[str, str, dict[str, Any]]] = field(default_factory=list)
     tracker_reads: int = 0
+    forgotten: list[tuple[str, Any]] = field(default_factory=list)  # trackers emptied
     delay_s: float = 0.0
     gate: asyncio.Event | None = None  # when set (closed), requests wait until it opens
     url: str = ""
@@ -78,10 +93,15 @@ class FakeRasa:
                                "entities": entities},
             "latest_action_name": "action_listen"})
 
+    async def _replace_events(self, request: web.Request) -> web.Response:
+        self.forgotten.append((request.match_info["sender"], await request.json()))
+        return web.json_response({"sender_id": request.match_info["sender"], "events": []})
+
     async def start(self) -> FakeRasa:
         app = web.Application()
         app.router.add_post("/webhooks/rest/webhook", self._webhook)
         app.router.add_get("/conversations/{sender}/tracker", self._tracker)
+        app.router.add_put("/conversations/{sender}/tracker/events", self._replace_events)
         self.runner = web.AppRunner(app, access_log=None)
         await self.runner.setup()
         site = web.TCPSite(self.runner, "127.0.0.1", 0)

@@ -29,14 +29,15 @@ async def test_chat_page_type_tap_and_see_replies(bot_app: BotApp, browser: Brow
     await expect(bot.first).to_contain_text("Spesialis apa?")
     await expect(page.locator(".msg.me").first).to_contain_text("mau booking")
     await page.locator("button.choice", has_text="Anak").click()
-    await expect(bot.nth(1)).to_contain_text("Pilih dokter:")
+    await expect(bot.nth(1)).to_contain_text("Privasi:")  # first contact: the notice
+    await expect(bot.nth(2)).to_contain_text("Pilih dokter:")
     await page.locator(".list-open").click()
     await page.locator("button.row").nth(2).click()
-    await expect(bot.nth(2)).to_contain_text('echo: /inform{"doctor_id":"d3"}')
+    await expect(bot.nth(3)).to_contain_text('echo: /inform{"doctor_id":"d3"}')
     assert bot_app.rasa.messages_of("6281299990001") == [
         "mau booking", '/inform{"specialty":"pediatrics"}', '/inform{"doctor_id":"d3"}']
     sent: Any = bot_app.sandbox.sent_to("6281299990001")
-    assert [s["op"] for s in sent] == ["buttons", "list", "text"]
+    assert [s["op"] for s in sent] == ["buttons", "text", "list", "text"]
     await page.close()
 
 

@@ -15,7 +15,7 @@ from booking.models import Role, User
 from booking.service import Booked, BookingService
 from notify.outbox import Kind, OutboxEntry
 from notify.rules import booking_params
-from tests.bot.conftest import BotApp
+from tests.bot.conftest import BotApp, answers
 from tests.conftest import make_doctor
 
 WA = "6281234567890"
@@ -41,7 +41,8 @@ async def test_taps_and_typed_numbers_resolve_to_payloads(bot_app: BotApp) -> No
     box = bot_app.sandbox
     await box.inject(WA, text="mau booking")
     await bot_app.settle()
-    assert box.sent[-1]["op"] == "buttons" and box.sent[-1]["buttons"] == ["Umum", "Anak", "Gigi"]
+    first = answers(box.sent)[-1]
+    assert first["op"] == "buttons" and first["buttons"] == ["Umum", "Anak", "Gigi"]
     await box.inject(WA, kind="button", title="Anak")
     await bot_app.settle()
     assert box.sent[-1]["op"] == "list"
@@ -89,7 +90,7 @@ async def test_reminder_hadir_confirms_attendance(bot_app: BotApp) -> None:
     await bot_app.settle()
     stored = bot_app.store.get_booking(booked.booking.id)
     assert stored.patient_confirmed_at is not None
-    assert bot_app.sandbox.sent_to(WA, "text")[-1]["text"].startswith(
+    assert answers(bot_app.sandbox.sent_to(WA, "text"))[-1]["text"].startswith(
         f"Terima kasih! Kehadiran Anda untuk booking {booked.booking.ref}")
     assert bot_app.rasa.calls == []
 

@@ -21,7 +21,7 @@ from bot.setup import RUNTIME, BotRuntime
 from notify.channels import WhatsAppChannel
 from notify.dispatcher import OutboxDispatcher
 from sandbox import WatiSandbox
-from tests.bot.conftest import bot_settings
+from tests.bot.conftest import answers, bot_settings
 from tests.rasa.server import (  # noqa: F401
     TEST_ACTIONS_TOKEN,
     RasaServer,
@@ -88,7 +88,7 @@ async def converse(live: Live, wa: str, opening: str, done: Any, turns: int = 12
             return
         assert replies, "the bot did not answer"
         choice = next((c for c in map(pick, reversed(replies)) if c), None)
-        last = replies[-1]["text"] or ""
+        last = (answers(replies) or replies)[-1]["text"] or ""  # (not the privacy notice)
         if choice is not None:
             replies = await say(live, wa, kind=choice[0], title=choice[1])
         elif "nama" in last.lower() or "name" in last.lower():

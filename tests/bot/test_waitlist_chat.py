@@ -9,7 +9,7 @@ from typing import Any
 from app.keys import SERVICE, WAITLIST
 from booking.models import Role, User
 from booking.service import Actor, Booked
-from tests.bot.conftest import BotApp
+from tests.bot.conftest import BotApp, answers
 from tests.conftest import make_doctor
 
 PATIENTS = {"6281200000301": "Ani", "6281200000302": "Budi", "6281200000303": "Citra"}
@@ -47,7 +47,7 @@ async def test_ambil_books_the_offered_slot(bot_app: BotApp) -> None:
     assert bot_app.rasa.messages_of(users[1].whatsapp) == []
     [booking] = list(bot_app.store.bookings.find({"patient_id": users[1].id}))
     assert booking["status"] == "confirmed"
-    reply = box.sent_to(users[1].whatsapp)[-1]["text"]
+    reply = answers(box.sent_to(users[1].whatsapp))[-1]["text"]
     assert reply.startswith("Berhasil! Jadwal Anda dengan dr. Test Satu")
     assert booking["ref"] in reply
     # a second "Ambil" finds no open offer: it goes to Rasa like any text
@@ -61,9 +61,11 @@ async def test_lewati_passes_it_on(bot_app: BotApp) -> None:
     box = bot_app.sandbox
     await box.inject(users[1].whatsapp, text="lewati", name="Budi")
     await bot_app.settle()
-    assert box.sent_to(users[1].whatsapp)[-1]["text"].startswith("Baik, jadwal ini kami tawarkan")
+    assert answers(box.sent_to(users[1].whatsapp))[-1]["text"].startswith(
+        "Baik, jadwal ini kami tawarkan")
     nxt = await waitlist.open_offer(users[2].id)
     assert nxt is not None and nxt["start"] == start
     await box.inject(users[2].whatsapp, text="Take it", name="Citra")
     await bot_app.settle()
-    assert box.sent_to(users[2].whatsapp)[-1]["text"].startswith("Done! Your appointment")
+    assert answers(box.sent_to(users[2].whatsapp))[-1]["text"].startswith(
+        "Done! Your appointment")

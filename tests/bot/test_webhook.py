@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from redis.asyncio import Redis
 
-from tests.bot.conftest import HOOK_TOKEN, BotApp, echo_replies
+from tests.bot.conftest import HOOK_TOKEN, BotApp, answers, echo_replies, is_notice
 from tests.conftest import REDIS_TEST_URL
 
 WA = "6281234567890"
@@ -61,7 +61,9 @@ async def test_a_retried_webhook_is_processed_once(bot_app: BotApp) -> None:
     assert (await (await bot_app.post(body)).json())["status"] == "duplicate"
     await bot_app.settle()
     assert bot_app.rasa.messages_of(WA) == ["mau booking dokter anak"]
-    assert [s["text"] for s in bot_app.sandbox.sent] == ["echo: mau booking dokter anak"]
+    assert [s["text"] for s in answers(bot_app.sandbox.sent)] == \
+        ["echo: mau booking dokter anak"]
+    assert sum(map(is_notice, bot_app.sandbox.sent)) == 1  # the first contact's, once
 
 
 async def test_echoes_of_our_own_messages_are_ignored(bot_app: BotApp) -> None:
@@ -89,7 +91,7 @@ async def test_non_text_messages_get_a_polite_reply_in_the_patients_language(
     await bot_app.post(payload(bot_app, "hello, I would like to see a doctor"))
     await bot_app.post(payload(bot_app, "", kind=kind))
     await bot_app.settle()
-    texts = [s["text"] for s in bot_app.sandbox.sent]
+    texts = [s["text"] for s in answers(bot_app.sandbox.sent)]
     assert texts[0].startswith("Maaf, saat ini kami hanya bisa membaca pesan teks")
     assert texts[2].startswith("Sorry, we can only read text messages")
     assert bot_app.rasa.messages_of(WA) == ["hello, I would like to see a doctor"]
@@ -135,7 +137,7 @@ async def test_one_senders_messages_are_handled_in_arrival_order(bot_app: BotApp
     await bot_app.settle()
     for wa in senders:
         assert bot_app.rasa.messages_of(wa) == sent_order[wa]
-        assert [s["text"] for s in bot_app.sandbox.sent_to(wa)] == \
+        assert [s["text"] for s in answers(bot_app.sandbox.sent_to(wa))] == \
             [f"echo: {t}" for t in sent_order[wa]]
 
 
@@ -160,10 +162,12 @@ async def test_burst_of_1000_webhooks_from_100_senders(bot_app: BotApp) -> None:
     assert sum(r.count("accepted") for r in results) == 1000
     assert sum(r.count("duplicate") for r in results) == 400
     await bot_app.settle(timeout=60)
-    assert len(bot_app.sandbox.sent) == 1000
+    assert len(answers(bot_app.sandbox.sent)) == 1000
+    assert sum(map(is_notice, bot_app.sandbox.sent)) == 100  # one privacy notice a sender
     for wa in senders:
         expected = [f"pesan {n} dari {wa}" for n in range(10)]
         assert bot_app.rasa.messages_of(wa) == expected
-        assert [s["text"] for s in bot_app.sandbox.sent_to(wa)] == [f"echo: {t}" for t in expected]
+        assert [s["text"] for s in answers(bot_app.sandbox.sent_to(wa))] == \
+            [f"echo: {t}" for t in expected]
     assert bot_app.store.db["inbox"].count_documents({"status": "done"}) == 1000
-    assert bot_app.store.chat_logs.count_documents({"direction": "out"}) == 1000
+    assert bot_app.store.chat_logs.count_documents({"direction": "out"}) == 1100  # + notices

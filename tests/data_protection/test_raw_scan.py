@@ -13,6 +13,7 @@ from tests.api.conftest import Api
 from tests.bot.conftest import BotApp
 from tests.conftest import make_doctor
 from tests.data_protection.conftest import leaks, phone_forms, raw_dump
+from tests.data_protection.test_rights import counts
 
 WA = "6281298765432"
 NAME = "Wulan Kusumawardani"
@@ -20,7 +21,8 @@ TEXTS = ["halo dok, saya mau booking dokter umum", "besok pagi jam 9 bisa?",
          "catatan: saya alergi amoksisilin"]
 
 
-async def test_whatsapp_booking_conversation_leaves_no_plain_text(bot_app: BotApp) -> None:
+async def whatsapp_conversation(bot_app: BotApp) -> tuple[Booked, list[str]]:
+    """A WhatsApp booking conversation, booked and cancelled; the secrets it stored."""
     service: BookingService = bot_app.client.server.app[SERVICE]
     doctor = make_doctor(horizon_days=60)
     bot_app.store.upsert_doctor(doctor)
@@ -38,21 +40,47 @@ async def test_whatsapp_booking_conversation_leaves_no_plain_text(bot_app: BotAp
     await service.cancel(result.booking.id, actor=Actor(patient.id, Role.patient),
                          reason="anak saya demam tinggi")
     await bot_app.rt.dispatcher.run_once()
+    secrets = [*phone_forms(WA), NAME, "Wulan", "Kusumawardani", *TEXTS, "amoksisilin",
+               "demam tinggi", *(m["text"] for m in bot_app.sandbox.sent_to(WA, "text")
+                                 if len(m.get("text") or "") > 12)]
+    return result, secrets
 
+
+async def test_whatsapp_booking_conversation_leaves_no_plain_text(bot_app: BotApp) -> None:
+    result, secrets = await whatsapp_conversation(bot_app)
     # the conversation really was stored (so the scan below scans something)
     dump = raw_dump(bot_app.store)
     assert dump.count("chat_logs:") >= 6 and "outbox:" in dump and "inbox:" in dump
     assert "wa_contacts:" in dump and "users:" in dump and "bookings:" in dump
-    secrets = [*phone_forms(WA), NAME, "Wulan", "Kusumawardani", *TEXTS, "amoksisilin",
-               "demam tinggi", *(m["text"] for m in bot_app.sandbox.sent_to(WA, "text")
-                                 if len(m.get("text") or "") > 12)]
     assert leaks(bot_app.store, secrets) == []
-    assert leaks(bot_app.store, [doctor.name]) != []  # the scan sees what is plain
+    assert leaks(bot_app.store, ["dr. Test Satu"]) != []  # the scan sees what is plain
     # and the app still reads all of it back
     logs = list(bot_app.store.chat_logs.find({"wa_id": WA, "direction": "in"}))
     assert [d["text"] for d in logs] == TEXTS
     assert bot_app.store.get_booking(result.booking.id).cancel_reason == \
         "anak saya demam tinggi"
+
+
+async def test_whatsapp_erasure_leaves_nothing_readable_and_keeps_the_counts(
+        bot_app: BotApp) -> None:
+    """After the same conversation, "hapus data saya" + "Ya, hapus" on WhatsApp: nothing of
+    the patient is left even to the app's own decryption; the analytics counts stay."""
+    result, secrets = await whatsapp_conversation(bot_app)
+    before = counts(bot_app.store)
+    await bot_app.sandbox.inject(WA, text="hapus data saya", name=NAME)
+    await bot_app.settle()
+    await bot_app.sandbox.inject(WA, kind="button", title="Ya, hapus", name=NAME)
+    await bot_app.settle()
+    assert bot_app.sandbox.sent_to(WA, "text")[-1]["text"].startswith(
+        "Data pribadi Anda sudah dihapus")
+    assert leaks(bot_app.store, [*secrets, "hapus data saya"]) == []
+    # decrypted too: the store itself finds nothing of the patient any more
+    assert bot_app.store.chat_logs.count_documents({"wa_id": WA}) == 0
+    assert bot_app.store.find_user(whatsapp=WA) is None
+    stored = bot_app.store.get_booking(result.booking.id)
+    assert stored.cancel_reason is None and stored.patient_id == result.booking.patient_id
+    assert bot_app.store.get_user(stored.patient_id).name == ""
+    assert counts(bot_app.store) == before
 
 
 async def test_web_registration_leaves_no_plain_text(api: Api) -> None:

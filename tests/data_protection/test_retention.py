@@ -1,5 +1,5 @@
-"""Retention: chat logs, webhook payloads and outbox bodies go after their periods;
-bookings and outbox statuses stay."""
+"""Retention: chat logs, webhook payloads, outbox bodies and handoff transcripts go after
+their periods; bookings, outbox statuses and handoff times stay."""
 
 from __future__ import annotations
 
@@ -30,16 +30,25 @@ def seed(ms: MongoStore) -> None:
                                   "text": f"Halo Budi, booking {days}", "status": status,
                                   "params": {"name": "Budi"}, "created_at": at,
                                   "booking_id": "b1", "doctor_id": "d1"})
+        for status in ("closed", "open"):  # closed `days` ago / opened then, still open
+            ms.db["handoffs"].insert_one({
+                "_id": f"h{days}{status}", "wa_id": WA, "status": status,
+                "name": "Budi Handoff", "reason": "requested", "opened_at": at,
+                "closed_at": at if status == "closed" else None,
+                "note": f"catatan {days}" if status == "closed" else "",
+                "last_messages": [{"direction": "in", "text": f"keluhan {days} {status}",
+                                   "at": at}]})
 
 
 async def test_retention_deletes_and_wipes_only_what_is_due(sync_store: MongoStore) -> None:
     seed(sync_store)
     store = Store(sync_store)
-    settings = Settings()  # defaults: 180 / 30 / 90 days
+    settings = Settings()  # defaults: 180 / 30 / 90 / 180 days
     assert (settings.chat_retention_days, settings.inbox_retention_days,
-            settings.outbox_body_retention_days) == (180, 30, 90)
+            settings.outbox_body_retention_days, settings.handoff_retention_days) == \
+        (180, 30, 90, 180)
     done = await apply_retention(settings, store, NOW)
-    assert done == {"chat_logs": 2, "inbox": 3, "outbox_bodies": 3}
+    assert done == {"chat_logs": 2, "inbox": 3, "outbox_bodies": 3, "handoff_transcripts": 2}
     assert sorted(d["_id"] for d in sync_store.chat_logs.find()) == ["c1", "c179"]
     assert [d["_id"] for d in sync_store.db["inbox"].find()] == ["m:1"]
     outbox = {d["_id"]: d for d in sync_store.outbox.find()}
@@ -50,19 +59,33 @@ async def test_retention_deletes_and_wipes_only_what_is_due(sync_store: MongoSto
         assert wiped["body_purged_at"] == NOW and wiped["booking_id"] == "b1"
         assert outbox[f"o{days}pending"]["text"] == f"Halo Budi, booking {days}"  # open
     assert outbox["o1read"]["text"] == "Halo Budi, booking 1"
+    handoffs = {d["_id"]: d for d in sync_store.db["handoffs"].find()}
+    assert len(handoffs) == 8  # the handoffs stay (staff metrics), only transcripts go
+    for days in (181, 400):
+        purged = handoffs[f"h{days}closed"]
+        assert "last_messages" not in purged and "name" not in purged
+        assert "note" not in purged and purged["transcript_purged_at"] == NOW
+        assert purged["reason"] == "requested" and purged["closed_at"] is not None
+    for days in (1, 179):
+        kept = handoffs[f"h{days}closed"]
+        assert kept["last_messages"][0]["text"] == f"keluhan {days} closed"
+        assert kept["name"] == "Budi Handoff"
+    for days in (1, 179, 181, 400):  # open ones are staff's current work
+        assert handoffs[f"h{days}open"]["last_messages"][0]["text"] == f"keluhan {days} open"
     # wiped bodies leave nothing readable behind, raw included
     assert leaks(sync_store, ["pesan 181", "payload 400"]) == []
     # a second run finds nothing more to do
     assert await apply_retention(settings, store, NOW) == {
-        "chat_logs": 0, "inbox": 0, "outbox_bodies": 0}
+        "chat_logs": 0, "inbox": 0, "outbox_bodies": 0, "handoff_transcripts": 0}
 
 
 async def test_zero_keeps_everything(sync_store: MongoStore) -> None:
     seed(sync_store)
     settings = Settings(chat_retention_days=0, inbox_retention_days=0,
-                        outbox_body_retention_days=0)
+                        outbox_body_retention_days=0, handoff_retention_days=0)
     assert await apply_retention(settings, Store(sync_store), NOW) == {}
     assert sync_store.chat_logs.count_documents({}) == 4
+    assert all(d.get("last_messages") for d in sync_store.db["handoffs"].find())
 
 
 def test_the_scheduler_role_runs_the_retention_job() -> None:

@@ -93,6 +93,15 @@ async def test_a_patient_erases_their_data(api: Api) -> None:
     assert [b.id for b in remaining] == [b.id for b in held]
     assert all(b.status.value == "cancelled" for b in remaining)
     assert counts(api.store) == before
+    # the doctor is told of each cancelled visit, without the erased patient's name
+    told = [d for d in api.store.outbox.find({"kind": "doctor_booking_cancelled"})
+            if d.get("booking_id") in {b.id for b in held}]
+    assert len(told) == 2 and all(d["status"] == "pending" for d in told)
+    assert all(d["params"]["patient"] == "Pasien" and "Rina" not in d["text"] for d in told)
+    assert all(d.get("to") or d.get("email") for d in told)  # an address to reach them at
+    # and the patient is told nothing: no address of theirs is left
+    assert not [d for d in api.store.outbox.find({"kind": "booking_cancelled"})
+                if d.get("booking_id") in {b.id for b in held}]
     user = api.store.get_user(patient.id)
     assert user.name == "" and user.email is None and user.whatsapp is None
     assert user.password_hash is None
@@ -102,6 +111,7 @@ async def test_a_patient_erases_their_data(api: Api) -> None:
     entry = api.store.raw_db["audit_log"].find_one({"action": "erase"})
     assert entry is not None and entry["subject_id"] == patient.id
     assert entry["actor_role"] == "patient" and entry["detail"]["cancelled_bookings"] == 2
+    assert entry["channel"] == "api"
     # erasing again is harmless (idempotent), but needs a live token: the admin does it
     admin = api.headers(api.seed.admin)
     again = await api.client.delete(f"/users/{patient.id}/personal-data",

@@ -18,7 +18,7 @@ import pytest
 
 from booking.crypto import new_key_b64
 from sandbox import WatiSandbox
-from tests.bot.conftest import API_TOKEN, FakeRasa, free_port
+from tests.bot.conftest import API_TOKEN, FakeRasa, answers, free_port, is_notice
 from tests.conftest import REDIS_TEST_URL, drop_namespace
 from tests.wire_mongodb import WireMongo
 
@@ -87,7 +87,7 @@ async def test_two_gateway_processes_share_the_webhooks(wire_mongodb: WireMongo,
                             assert resp.status == 200, await resp.text()
 
             await asyncio.gather(*(deliver(i, wa) for i, wa in enumerate(senders)))
-            expected = SENDERS * MESSAGES
+            expected = SENDERS * MESSAGES + SENDERS  # + each sender's privacy notice
             for _ in range(600):
                 if len(sandbox.state.sent) >= expected:
                     break
@@ -97,8 +97,9 @@ async def test_two_gateway_processes_share_the_webhooks(wire_mongodb: WireMongo,
         assert sum(texts.values()) == expected
         assert all(n == 1 for n in texts.values()), texts.most_common(3)
         for wa in senders:
-            assert [m["text"] for m in sandbox.sent_to(wa)] == \
+            assert [m["text"] for m in answers(sandbox.sent_to(wa))] == \
                 [f"echo: pesan {n}" for n in range(MESSAGES)]
+            assert sum(map(is_notice, sandbox.sent_to(wa))) == 1
         assert Counter(s for s, _, _ in rasa.calls) == {wa: MESSAGES for wa in senders}
     finally:
         for proc in procs:

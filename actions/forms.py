@@ -26,7 +26,6 @@ from actions import scheduling as sch
 from actions.base import Message, ServiceAction, language
 from actions.formatting import day_long, local
 from actions.patients import clean_name, ensure_patient, set_name
-from actions.yesno import CHANGE_DAY, CHANGE_DOCTOR, CHANGE_TIME, yes_no
 from booking.catalog import city_name, specialty_code
 from booking.dates import WEEKDAYS, When, parse_when
 from booking.errors import (
@@ -44,6 +43,7 @@ from booking.locks import Hold
 from booking.models import Booking, BookingStatus, Doctor, Role, User
 from booking.refs import normalise_ref
 from booking.service import Actor, Booked, BookResult, SlotTaken
+from booking.yesno import CHANGE_DAY, CHANGE_DOCTOR, CHANGE_TIME, yes_no
 
 log = logging.getLogger(__name__)
 

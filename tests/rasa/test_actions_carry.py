@@ -11,8 +11,12 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.asking import ActionAskBookingConfirmed, ActionAskDoctorId
 from actions.base import Message
-from actions.flows import (ActionHandleFallback, ActionListAppointments, ActionOutOfScope,
-                           ActionSearchDoctor)
+from actions.flows import (
+    ActionHandleFallback,
+    ActionListAppointments,
+    ActionOutOfScope,
+    ActionSearchDoctor,
+)
 from actions.forms import ValidateBookingForm, ValidateCancelForm, answers_question
 from booking.models import BookingStatus, Doctor, User
 from booking.service import Booked, BookingService

@@ -1,10 +1,10 @@
-"""actions.yesno: natural yes/no answers at the confirm steps, and corrections."""
+"""booking.yesno: natural yes/no answers at the confirm steps, and corrections."""
 
 from __future__ import annotations
 
 import pytest
 
-from actions.yesno import is_correction, yes_no
+from booking.yesno import is_correction, yes_no
 
 
 @pytest.mark.parametrize(("text", "intent", "verb", "expected"), [

@@ -41,6 +41,12 @@ class Message:
                 return str(ent["value"])
         return None
 
+    def values(self, name: str) -> list[str]:
+        """Every value of an entity: DIET sometimes tags a second, wrong span ("Dec" as a
+        city or a name after the real one), so callers take the first that resolves."""
+        return [str(e["value"]) for e in self.entities
+                if e.get("entity") == name and e.get("value") not in (None, "")]
+
     @property
     def typed(self) -> str:
         """The text, or '' when it was a button payload (/intent{...})."""

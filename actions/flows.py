@@ -17,7 +17,7 @@ from actions import scheduling as sch
 from actions.asking import explain_no_doctor
 from actions.base import FLOW_SLOTS, Message, ServiceAction, language
 from actions.formatting import booking_line, doctor_line
-from actions.forms import answers_question, offered_value, says_when
+from actions.forms import ABOUT_MY_BOOKINGS, answers_question, offered_value, says_when
 from actions.patients import ensure_patient, wa_id
 from actions.turn import report, understood
 from booking.catalog import city_name, specialty_code, specialty_label
@@ -79,6 +79,13 @@ def answer_pending(tracker: Tracker) -> bool:
     digression stays silent and the form reads the message when it resumes."""
     return bool(tracker.active_loop_name) and answers_question(
         Message.of(tracker), tracker.get_slot("requested_slot"))
+
+
+def about_a_doctor(msg: Message) -> bool:
+    """Does a "jadwal ..." message name a doctor or specialty rather than "my bookings"?"""
+    if not msg.typed or ABOUT_MY_BOOKINGS.search(msg.typed.lower()):
+        return False
+    return bool(sch.said_specialty(msg) or msg.entity("doctor_name"))
 
 
 # The last bot actions whose offer a day or time refines ("actually, the afternoon")
@@ -149,17 +156,15 @@ class ActionSearchDoctor(ServiceAction):
         lang = language(tracker)
         msg = Message.of(tracker)
         spec, city = tracker.get_slot("specialty"), tracker.get_slot("city")
-        name = await sch.real_name(self.service, msg.entity("doctor_name"))
+        name = await sch.said_doctor(self.service, msg)
         events = remembered_when(msg.typed, self.service.clock())
-        if msg.entity("doctor_name") and not name:  # not one of our doctors: a search
+        if msg.values("doctor_name") and not name:  # not one of our doctors: a search
             events.append(SlotSet("doctor_name", None))
-        found = None if specialty_code(msg.entity("specialty")) else (
-            find_specialty(msg.entity("specialty")) or find_specialty(msg.typed))
+        found = sch.said_specialty(msg)  # also typos and shorthand DIET missed ("dktr ggi")
         if found and found != spec:
-            spec = found  # DIET missed it: typos and shorthand ("dktr ggi")
+            spec = found
             events.append(SlotSet("specialty", spec))
-        town = None if city_name(msg.entity("city")) else (
-            find_city(msg.entity("city")) or find_city(msg.typed))
+        town = sch.said_city(msg)
         if town and town != city:
             city = town
             events.append(SlotSet("city", city))
@@ -194,7 +199,9 @@ class ActionCheckAvailability(ServiceAction):
         lang = language(tracker)
         msg = Message.of(tracker)
         name = msg.entity("doctor_name") or tracker.get_slot("doctor_name")
-        spec, city = tracker.get_slot("specialty"), tracker.get_slot("city")
+        said_spec, said_city = sch.said_specialty(msg), sch.said_city(msg)
+        spec = said_spec or tracker.get_slot("specialty")
+        city = said_city or tracker.get_slot("city")
         if not (name or spec):
             dispatcher.utter_message(response="utter_ask_what_to_check")
             return []
@@ -221,6 +228,8 @@ class ActionCheckAvailability(ServiceAction):
             return []
         items = sch.alternative_choices(found, lang)
         events = remembered_when(msg.typed, self.service.clock())
+        events += [SlotSet(k, v) for k, v in (("specialty", said_spec), ("city", said_city))
+                   if v and v != tracker.get_slot(k)]
         if len(doctors) == 1:
             what = doctors[0].name
         else:
@@ -247,6 +256,9 @@ class ActionListAppointments(ServiceAction):
                   domain: dict[str, Any]) -> Events:
         if answer_pending(tracker):
             return []
+        if not tracker.active_loop_name and about_a_doctor(Message.of(tracker)):
+            # "cek jadwal dokter anak medan": a doctor's schedule, not the patient's
+            return await ActionCheckAvailability(self._service).run(dispatcher, tracker, domain)
         lang = language(tracker)
         patient = await ensure_patient(self.service, tracker, lang)
         if patient is None:
@@ -322,6 +334,27 @@ class ActionOutOfScope(ServiceAction):
                   domain: dict[str, Any]) -> Events:
         if not answer_pending(tracker):
             dispatcher.utter_message(response="utter_out_of_scope")
+        return []
+
+
+class ActionAnswerFaq(ServiceAction):
+    """A question inside a form: the answer the ResponseSelector chose, unless the message
+    corrects the form's answer ("jam lain dong" read as a question about opening hours)."""
+
+    def name(self) -> str:
+        return "action_answer_faq"
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                  domain: dict[str, Any]) -> Events:
+        if answer_pending(tracker):
+            return []
+        selected = ((tracker.latest_message or {}).get("response_selector") or {}).get(
+            "faq") or {}
+        key = (selected.get("response") or {}).get("intent_response_key")  # "faq/price"
+        if isinstance(key, str) and key.startswith("faq/"):
+            dispatcher.utter_message(response=f"utter_{key}")
+        else:
+            dispatcher.utter_message(response="utter_fallback")
         return []
 
 

@@ -26,7 +26,6 @@ from actions import scheduling as sch
 from actions.base import Message, ServiceAction, language
 from actions.formatting import day_long, local
 from actions.patients import clean_name, ensure_patient, set_name
-from booking.catalog import city_name, specialty_code
 from booking.dates import WEEKDAYS, When, parse_when
 from booking.errors import (
     BookingError,
@@ -43,7 +42,7 @@ from booking.locks import Hold
 from booking.models import Booking, BookingStatus, Doctor, Role, User
 from booking.refs import normalise_ref
 from booking.service import Actor, Booked, BookResult, SlotTaken
-from booking.yesno import CHANGE_DAY, CHANGE_DOCTOR, CHANGE_TIME, yes_no
+from booking.yesno import CHANGE_DAY, CHANGE_DOCTOR, CHANGE_TIME, is_correction, yes_no
 
 log = logging.getLogger(__name__)
 
@@ -70,22 +69,28 @@ def says_when(text: str) -> bool:
 # Questions a day or time answers, and words that make a message about the patient's
 # bookings rather than an answer ("jadwal saya", "my appointments")
 WHEN_QUESTIONS = frozenset({"doctor_id", "appt_date", "slot_start"})
-_ABOUT_MY_BOOKINGS = re.compile(
+ABOUT_MY_BOOKINGS = re.compile(
     r"\b(booking|janji|jadwal|reservasi|appointments?|bookings?)\s+(saya|sy|aku|ku|gw|gue|"
     r"mine)\b|\bmy\s+(bookings?|appointments?|reservations?|schedule)\b|\bbookingku\b")
-_KEEP_INTENTS = frozenset({"inform", "affirm", "deny", "faq", "human_handoff", "greet",
-                           "goodbye", "cancel_appointment"})
+# intents that leave the form (their rules stop it) and ones that keep their own meaning
+_LEAVING_INTENTS = frozenset({"deny", "human_handoff", "greet", "goodbye", "cancel_appointment"})
+_KEEP_INTENTS = frozenset({"inform", "affirm", "faq"})
 
 
 def answers_question(msg: Message, requested: str | None) -> bool:
     """Does a message the NLU read as something else answer the form's open question? At
     the doctor, day and time questions a message that names a day or time and no booking
-    code, and does not ask about the patient's bookings, is an answer. The digression
-    actions (list, fallback, out of scope) ask the same question and stay silent when it
-    is: the form reads the message when it resumes."""
-    if msg.intent in _KEEP_INTENTS or requested not in WHEN_QUESTIONS or not msg.typed:
+    code, and does not ask about the patient's bookings, is an answer; at any step "jam
+    lain dong", "dokter lain aja" (a correction) is. The digression actions (list, FAQ,
+    fallback, out of scope) ask the same question and stay silent when it is: the form
+    reads the message when it resumes."""
+    if not msg.typed or requested is None or msg.intent in _LEAVING_INTENTS:
         return False
-    if msg.entity("booking_ref") or _ABOUT_MY_BOOKINGS.search(msg.typed.lower()):
+    if msg.entity("booking_ref") or ABOUT_MY_BOOKINGS.search(msg.typed.lower()):
+        return False
+    if is_correction(msg.typed) and (requested in WHEN_QUESTIONS or requested in CONFIRM_SLOTS):
+        return True
+    if msg.intent in _KEEP_INTENTS or requested not in WHEN_QUESTIONS:
         return False
     return says_when(msg.typed)
 
@@ -189,6 +194,10 @@ class FormValidation(ServiceAction):
         if value is None and len(turn.offered) == 1 and turn.requested not in CONFIRM_SLOTS \
                 and yes_no(turn.msg.text, turn.msg.intent, self.verb) is True:
             value = turn.offered[0]["value"]  # one option offered, and "ya"
+        if value is None and len(turn.offered) == 1 and turn.requested in (None, "doctor_id") \
+                and str(turn.offered[0]["value"]).startswith("d:") and says_when(turn.msg.typed) \
+                and not (turn.msg.entity("specialty") or turn.msg.entity("doctor_name")):
+            value = turn.offered[0]["value"]  # one doctor offered, and "sore aja": that doctor
         if value is not None:
             return ch.parse_value(value)
         if not turn.msg.typed:
@@ -478,12 +487,15 @@ class ValidateBookingForm(FormValidation):
     async def read_doctor(self, turn: Turn) -> None:
         """Specialty, city or doctor name from the message (entities, else the catalog)."""
         msg = turn.msg
-        spec = specialty_code(msg.entity("specialty")) or find_specialty(msg.entity("specialty"))
-        town = city_name(msg.entity("city")) or find_city(msg.entity("city"))
-        name = await sch.real_name(self.service, msg.entity("doctor_name"))
-        if msg.entity("doctor_name") and not name and turn.slot("doctor_name"):
+        entities_only = replace(msg, text="")  # the message's entities, not its words
+        spec = sch.said_specialty(entities_only)
+        town = sch.said_city(entities_only)
+        name = await sch.said_doctor(self.service, entities_only)
+        if msg.values("doctor_name") and not name and turn.slot("doctor_name"):
             turn.set("doctor_name", None)  # not a doctor we have: read the message as a search
         typed = msg.typed
+        if typed and turn.requested in (None, "doctor_id") and not name:
+            name = await sch.name_in_text(self.service, typed)
         if typed and turn.requested in (None, "doctor_id") and not name:
             # DIET found none: typos and shorthand against the catalogue ("dktr ggi sby")
             spec = spec or find_specialty(typed)
@@ -574,6 +586,9 @@ class BookingChange(FormValidation):
             hit = [b for b in bookings if ref and b.ref == ref]
             if hit:
                 return hit[0]
+        by_doctor = await self.match_doctor(turn, bookings)
+        if by_doctor is not None:
+            return by_doctor
         if turn.msg.typed:
             when = parse_when(turn.msg.typed, self.service.clock())
             if when.day is not None:
@@ -589,6 +604,23 @@ class BookingChange(FormValidation):
                     if len(same) == 1:
                         return same[0]
         return None
+
+
+    async def match_doctor(self, turn: Turn, bookings: list[Booking]) -> Booking | None:
+        """"the dentist one", "yg sama dr. Sari", "the skin doctor appointment": the one
+        booking whose doctor has the specialty or name the message gives."""
+        msg = turn.msg
+        spec = sch.said_specialty(msg)
+        name = " ".join(msg.values("doctor_name")).lower().replace("drg.", "").replace("dr.", "")
+        name_words = [w for w in re.findall(r"[a-z]{3,}", name) if w not in ("dokter", "doctor")]
+        if not (spec or name_words):
+            return None
+        doctors = {b.doctor_id: await self.service.doctor(b.doctor_id) for b in bookings}
+        hits = [b for b in bookings
+                if (spec and doctors[b.doctor_id].specialty == spec)
+                or (name_words and all(w in doctors[b.doctor_id].name.lower()
+                                       for w in name_words))]
+        return hits[0] if len(hits) == 1 else None
 
 
 class ValidateCancelForm(BookingChange):

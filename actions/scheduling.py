@@ -7,10 +7,12 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from actions.base import Message
 from actions.choices import Choice, day_value, doctor_value, slot_value
 from actions.formatting import day_short, first_name, short_doctor, slot_title
 from booking.catalog import city_name, specialty_code, specialty_label
 from booking.dates import When, parse_when
+from booking.fuzzy import find_city, find_specialty
 from booking.models import Doctor
 from booking.service import BookingService
 from booking.slots import Interval
@@ -30,6 +32,35 @@ def doctor_query(name: str) -> str:
     return words[0] if words else ""
 
 
+def said_specialty(msg: Message) -> str | None:
+    """The specialty the message names: its entities first (the first that resolves),
+    then the typed text against the catalogue (typos, shorthand)."""
+    for value in msg.values("specialty"):
+        found = specialty_code(value) or find_specialty(value)
+        if found:
+            return found
+    return find_specialty(msg.typed) if msg.typed else None
+
+
+def said_city(msg: Message) -> str | None:
+    """The city the message names, as said_specialty."""
+    for value in msg.values("city"):
+        found = city_name(value) or find_city(value)
+        if found:
+            return found
+    return find_city(msg.typed) if msg.typed else None
+
+
+async def said_doctor(service: BookingService, msg: Message) -> str | None:
+    """One of our doctors' names in the message: a doctor_name entity value (DIET may split
+    "dr" from "Budi Santoso"), else a title followed by a name in the text."""
+    for value in msg.values("doctor_name"):
+        found = await real_name(service, value)
+        if found:
+            return found
+    return await name_in_text(service, msg.typed) if msg.typed else None
+
+
 async def real_name(service: BookingService, name: str | None) -> str | None:
     """The doctor name the NLU read, when it names one of our doctors; else None ("Dec",
     "dr tht" and "kamis" are not names)."""
@@ -40,6 +71,20 @@ async def real_name(service: BookingService, name: str | None) -> str | None:
             not parse_when(name, service.clock()).empty:
         return None
     return name if await find_doctors(service, name=name) else None
+
+
+_TITLED = re.compile(r"\b(drg|dr|dokter|dok|doctor|doc)\.?\s+([^\W\d_]{3,}(?:\s+[^\W\d_]{3,})?)",
+                    re.I)
+
+
+async def name_in_text(service: BookingService, text: str) -> str | None:
+    """A doctor's name in a message the NLU found none in ("mau booking dr. Budi Santoso
+    besok"): a title followed by one of our doctors' names."""
+    for m in _TITLED.finditer(text or ""):
+        found = await real_name(service, m.group(0))
+        if found:
+            return found
+    return None
 
 
 async def find_doctors(service: BookingService, *, specialty: str | None = None,

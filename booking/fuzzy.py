@@ -27,6 +27,7 @@ from booking.catalog import CITIES, SPECIALTIES, city_name, specialty_code
 
 # Score (0-100, rapidfuzz.fuzz.ratio) a span must reach; the evaluation in main() chose it.
 THRESHOLD = 84.0
+LONG_SPAN, LONG_SLACK = 10, 4.0  # spans of 10+ characters match from THRESHOLD - 4
 MIN_FUZZY_LEN = 4  # shorter spans only match exactly ("tht", "ent", "sby")
 
 SHORTHAND: dict[str, str] = {
@@ -54,7 +55,7 @@ dimana mana kota daerah sekitar dekat near in at on di ke dari jadi aja saja ya 
 batal batalkan ganti pindah cancel move reschedule lagi juga terus sama kalau biar gimana
 berapa kapan siapa apa halo hai hello terima kasih makasih thanks bayar bpjs harga biaya
 spot slot free time sakit ulang balik that thats this mksh makasih kesehatan kali sekali baru
-kota menu
+kota menu sekarang skrg kemarin kemaren barusan sebentar
 """.split())
 # "untuk anak saya", "for my son": who the visit is for, not a specialty
 _FOR_WHOM = re.compile(r"\b(untuk|buat|utk|for|bwt)\s+(anak|anakku|my (son|daughter|child|kid))"
@@ -154,8 +155,9 @@ def _lookup(text: str, resolve: Callable[[str | None], str | None], forms: dict[
         if len(span) < MIN_FUZZY_LEN or not span or span.split()[0] in STOP \
                 or span.split()[-1] in STOP:
             continue
-        hit = process.extractOne(span, forms.keys(), scorer=fuzz.ratio,
-                                 score_cutoff=threshold)
+        # two edits in a long word ("pediatrition") score ~83: long spans get some slack
+        cutoff = threshold - LONG_SLACK if len(span) >= LONG_SPAN else threshold
+        hit = process.extractOne(span, forms.keys(), scorer=fuzz.ratio, score_cutoff=cutoff)
         if hit is not None and (best is None or hit[1] > best[0]):
             best = (hit[1], forms[hit[0]])
     return best[1] if best else None

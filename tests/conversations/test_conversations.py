@@ -7,12 +7,15 @@ prints the report; CONVERSATIONS=<regex> runs the scripts whose id matches."""
 from __future__ import annotations
 
 import os
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from aiohttp import web
 from pydantic import SecretStr
 
+from app.keys import SERVICE
 from app.main import create_app
 from app.settings import Settings
 from booking.locks import Coordinator
@@ -28,6 +31,17 @@ MIN_SUCCESS = 0.95
 MAX_MEDIAN_TURNS = 4
 
 
+def suite_clock() -> Callable[[], datetime]:
+    """A clock that starts at 07:00 WIB today and ticks: whenever the suite runs, "today"
+    has its whole working day ahead (scripts that tap today's first day or ask for "sore"
+    would otherwise depend on the hour CI runs them)."""
+    real = datetime.now(UTC)
+    start = real.astimezone(ZoneInfo("Asia/Jakarta")).replace(hour=7, minute=0, second=0,
+                                                             microsecond=0)
+    offset: timedelta = real - start.astimezone(UTC)
+    return lambda: datetime.now(UTC) - offset
+
+
 @pytest.fixture
 async def app_service(sync_store: MongoStore, redis_namespace: str, coordinator: Coordinator,
                       rasa_action_port: int) -> AsyncIterator[BookingService]:
@@ -35,12 +49,16 @@ async def app_service(sync_store: MongoStore, redis_namespace: str, coordinator:
     settings = Settings(roles="actions", redis_url=SecretStr(REDIS_TEST_URL),
                         redis_namespace=redis_namespace, load_demo_data=False,
                         actions_port=rasa_action_port, actions_token=TEST_ACTIONS_TOKEN)
-    runner = web.AppRunner(create_app(settings, store=sync_store))
+    app = create_app(settings, store=sync_store)
+    runner = web.AppRunner(app)
     await runner.setup()
+    clock = suite_clock()
+    app[SERVICE].clock = clock  # the actions' service
     site = web.TCPSite(runner, "127.0.0.1", 0)
     await site.start()
     try:
-        yield BookingService(Store(sync_store), coordinator, notices=BookingNotices())
+        yield BookingService(Store(sync_store), coordinator, notices=BookingNotices(),
+                             clock=clock)
     finally:
         await runner.cleanup()
 

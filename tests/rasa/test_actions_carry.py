@@ -9,9 +9,11 @@ from typing import Any
 
 from rasa_sdk.executor import CollectingDispatcher
 
+from actions import scheduling as sch
 from actions.asking import ActionAskBookingConfirmed, ActionAskDoctorId
 from actions.base import Message
 from actions.flows import (
+    ActionAnswerFaq,
     ActionHandleFallback,
     ActionListAppointments,
     ActionOutOfScope,
@@ -263,3 +265,80 @@ async def test_a_code_of_my_booking_in_a_booking_message_asks_move_or_cancel(
                            active_loop="booking_form")
     _, messages = await run(ValidateBookingForm(service), tracker, domain)
     assert all(m.get("response") != "utter_ask_move_or_cancel" for m in messages)
+
+
+# ---- which doctor or booking the message means --------------------------------------------
+def test_first_entity_value_that_resolves_wins() -> None:
+    # DIET tags "Dec" as a second city after the real (misspelt) one
+    msg = Message(text="dermatologists in surabya?? need one 16 Dec", intent="search_doctor",
+                  entities=[entity("specialty", "dermatology"), entity("city", "Dec"),
+                            entity("city", "surabya")])
+    assert sch.said_specialty(msg) == "dermatology"
+    assert sch.said_city(msg) == "Surabaya"
+    typo = Message(text="i wanna book a pediatrition in surabaya", intent="book_appointment",
+                   entities=[entity("specialty", "pediatrition")])
+    assert sch.said_specialty(typo) == "pediatrics"  # two edits in a long word
+
+
+async def test_doctor_named_in_text_when_diet_splits_the_name(
+        service: BookingService, doctor: Doctor, domain: dict[str, Any]) -> None:
+    msg = Message(text="mau booking dr. Test Satu besok jam 10", intent="inform",
+                  entities=[entity("doctor_name", "dr")])
+    assert await sch.said_doctor(service, msg) == "dr. Test Satu"
+    assert await sch.said_doctor(service, Message(
+        text="mau ke dokter gigi besok", intent="inform", entities=[])) is None
+
+
+async def test_cancel_picks_the_booking_by_its_doctors_specialty(
+        service: BookingService, sync_store: MongoStore, doctor: Doctor,
+        patients: list[User], domain: dict[str, Any]) -> None:
+    dentist = make_doctor(id="doc-test-2", name="drg. Gigi Dua", specialty="dentistry")
+    sync_store.upsert_doctor(dentist)
+    first = await service.book(patients[0].id, doctor.id, WED_1500)
+    second = await service.book(patients[0].id, dentist.id, WED_1500 + timedelta(days=1))
+    assert isinstance(first, Booked) and isinstance(second, Booked)
+    tracker = make_tracker(text="sy ga bisa dateng yg ke dokter gigi, batalin ya",
+                           intent="cancel_appointment",
+                           entities=[entity("specialty", "dentistry")])
+    slots, _ = await run(ValidateCancelForm(service), tracker, domain)
+    assert slots["target_booking"] == second.booking.id
+
+
+async def test_one_doctor_offered_and_a_part_of_day_takes_that_doctor(
+        service: BookingService, doctor: Doctor, patients: list[User],
+        domain: dict[str, Any]) -> None:
+    tracker = make_tracker(text="sore aja kak", intent="inform",
+                           slots={"specialty": "general", "city": "Jakarta",
+                                  "date_pref": "2026-12-09+1",
+                                  "offered": {"items": [{"title": "dr. Test",
+                                                         "value": f"d:{doctor.id}"}],
+                                              "fresh": False}})
+    slots, _ = await run(ValidateBookingForm(service), tracker, domain)
+    assert slots["doctor_id"] == doctor.id and slots["appt_date"] == "2026-12-09"
+    assert slots["time_pref"] == "15:00-18:00"
+
+
+async def test_a_doctors_schedule_asked_as_list_shows_availability(
+        service: BookingService, doctor: Doctor, patients: list[User],
+        domain: dict[str, Any]) -> None:
+    tracker = make_tracker(text="cek jadwal dokter umum jakarta", intent="list_appointments",
+                           entities=[entity("specialty", "general"), entity("city", "Jakarta")])
+    _, messages = await run(ActionListAppointments(service), tracker, domain)
+    assert messages[0]["response"] == "utter_availability" and messages[0]["buttons"]
+
+
+async def test_correction_read_as_faq_inside_the_form_is_not_answered_as_faq(
+        service: BookingService, doctor: Doctor, patients: list[User],
+        domain: dict[str, Any]) -> None:
+    latest_faq = {"response_selector": {"faq": {"response": {
+        "intent_response_key": "faq/opening_hours"}}}}
+    tracker = make_tracker(text="jam lain dong", intent="faq", requested="booking_confirmed",
+                           active_loop="booking_form")
+    tracker.latest_message.update(latest_faq)
+    _, messages = await run(ActionAnswerFaq(service), tracker, domain)
+    assert messages == []
+    tracker = make_tracker(text="klinik buka jam berapa?", intent="faq",
+                           requested="booking_confirmed", active_loop="booking_form")
+    tracker.latest_message.update(latest_faq)
+    _, messages = await run(ActionAnswerFaq(service), tracker, domain)
+    assert [m["response"] for m in messages] == ["utter_faq/opening_hours"]

@@ -38,6 +38,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
 import socket
 import subprocess
 import sys
@@ -212,7 +213,10 @@ def rasa_running(model: Path, action_url: str | None = None) -> Iterator[RasaSer
 # ---- pytest fixtures (session scope) --------------------------------------------------
 @pytest.fixture(scope="session")
 def rasa_model() -> Path:
-    return ensure_model()
+    """The project's model; RASA_TEST_MODEL=<path> runs the tests on a candidate instead
+    (e.g. the conversation suite on a model trained with another config)."""
+    candidate = os.environ.get("RASA_TEST_MODEL")
+    return Path(candidate) if candidate else ensure_model()
 
 
 @pytest.fixture(scope="session")

@@ -96,8 +96,12 @@ class When:
         return True
 
 
+# A booking code ("AF7-9XQ", "k7m4qx") next to a date: its digits are not a date ("7-9")
+_REF_LIKE = re.compile(r"\b(?=[a-z0-9-]*[a-z])(?=[a-z0-9-]*\d)[a-z0-9]{3}-?[a-z0-9]{3}\b")
+
+
 def _normalise(text: str) -> str:
-    text = text.lower().replace("’", "'")
+    text = _REF_LIKE.sub(" ", text.lower().replace("’", "'"))
     text = re.sub(r"jum'?at|jumaat|jum at", "jumat", text)
     text = re.sub(r"\b(tgl|tggl|tang)\b\.?", "tanggal", text)
     text = re.sub(r"\bbsk\b|\bbesuk\b|\bbesok2\b", "besok", text)
@@ -231,7 +235,7 @@ def _calendar_day(text: str, today: date) -> _Day:
     if m:
         next_week = m.group(1) == "next" or m.group(3) == "depan"
         return _next_weekday(today, WEEKDAYS[m.group(2)], next_week=next_week), 1, m.span()
-    m = re.search(r"(?<![\d/.:-])(\d{1,2})[/-](\d{1,2})(?:[/-](\d{2,4}))?(?![\d/.:-])", text)
+    m = re.search(r"(?<![\w/.:-])(\d{1,2})[/-](\d{1,2})(?:[/-](\d{2,4}))?(?![\w/.:-])", text)
     if m:
         year = int(m.group(3)) if m.group(3) else None
         return _future_date(today, int(m.group(1)), int(m.group(2)), year), 1, m.span()

@@ -134,6 +134,10 @@ D = date
     # "hari 18" is the 18th; a count of days is not
     ("hari 18 jam 10 pagi", When(day=D(2026, 12, 18), at=time(10))),
     ("mau buat janji hari 26 siang", When(day=D(2026, 12, 26), window=PARTS["siang"])),
+    # a booking code's digits are not a date ("AF7-9XQ" is not 7 September)
+    ("ganti jadwal booking AF7-9XQ ke 9/12 jam 3 sore", When(day=D(2026, 12, 9), at=time(15))),
+    ("batalkan af79xq", When()),
+    ("pindah K7M-4QX ke 14/1", When(day=D(2027, 1, 14))),
     ("sudah 3 hari demam", When()),
     ("hari ke 3 saya batuk", When()),
     # nothing about time: numbers alone are choices, not times

@@ -297,6 +297,8 @@ class ActionHandleFallback(ServiceAction):
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
                   domain: dict[str, Any]) -> Events:
+        if answer_pending(tracker):
+            return []
         intents = [(e.get("parse_data") or {}).get("intent", {}).get("name")
                    for e in tracker.events if e.get("event") == "user"]
         in_a_row = 0
@@ -304,8 +306,6 @@ class ActionHandleFallback(ServiceAction):
             if intent != "nlu_fallback":
                 break
             in_a_row += 1
-        if answer_pending(tracker):
-            return []
         text = Message.of(tracker).typed
         if text and not tracker.active_loop_name and last_action(tracker) in REFINABLE \
                 and says_when(text):

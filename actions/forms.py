@@ -488,15 +488,15 @@ class ValidateBookingForm(FormValidation):
         """Specialty, city or doctor name from the message (entities, else the catalog)."""
         msg = turn.msg
         entities_only = replace(msg, text="")  # the message's entities, not its words
+        asked_doctor = turn.requested in (None, "doctor_id")
         spec = sch.said_specialty(entities_only)
         town = sch.said_city(entities_only)
-        name = await sch.said_doctor(self.service, entities_only)
+        # at the doctor question a doctor's name may also stand in the words themselves
+        name = await sch.said_doctor(self.service, msg if asked_doctor else entities_only)
         if msg.values("doctor_name") and not name and turn.slot("doctor_name"):
             turn.set("doctor_name", None)  # not a doctor we have: read the message as a search
         typed = msg.typed
-        if typed and turn.requested in (None, "doctor_id") and not name:
-            name = await sch.name_in_text(self.service, typed)
-        if typed and turn.requested in (None, "doctor_id") and not name:
+        if typed and asked_doctor and not name:
             # DIET found none: typos and shorthand against the catalogue ("dktr ggi sby")
             spec = spec or find_specialty(typed)
             town = town or find_city(typed)
@@ -604,7 +604,6 @@ class BookingChange(FormValidation):
                     if len(same) == 1:
                         return same[0]
         return None
-
 
     async def match_doctor(self, turn: Turn, bookings: list[Booking]) -> Booking | None:
         """"the dentist one", "yg sama dr. Sari", "the skin doctor appointment": the one

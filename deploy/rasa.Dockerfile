@@ -35,6 +35,8 @@ RUN groupadd --system --gid 10001 rasa \
     && useradd --system --uid 10001 --gid rasa --no-create-home --home-dir /tmp \
        --shell /usr/sbin/nologin rasa
 COPY --from=build /opt/rasa /opt/rasa
+# `rasa` with the action server's answers checked by a validator built once (see the file)
+COPY rasa_env/launch.py /opt/rasa/launch.py
 WORKDIR /app
 COPY --from=build /assistant/models/current.tar.gz models/current.tar.gz
 COPY credentials.yml ./
@@ -46,4 +48,4 @@ HEALTHCHECK --interval=30s --timeout=3s --start-period=120s --retries=3 \
 # /etc/rasa/endpoints.yml (deploy/k8s/base/rasa-endpoints.yml; the gke overlay's TLS
 # variant) and reads ACTIONS_URL, ACTIONS_TOKEN and the Redis settings from the
 # environment. A mounted model may replace the baked one (RASA_MODEL).
-ENTRYPOINT ["sh", "-c", "test -n \"$RASA_TOKEN\" || { echo 'RASA_TOKEN is required' >&2; exit 64; }; exec rasa run --enable-api --auth-token \"$RASA_TOKEN\" -i 0.0.0.0 -p 5005 -m \"${RASA_MODEL:-/app/models/current.tar.gz}\" --endpoints \"$RASA_ENDPOINTS\" --credentials /app/credentials.yml \"$@\"", "rasa"]
+ENTRYPOINT ["sh", "-c", "test -n \"$RASA_TOKEN\" || { echo 'RASA_TOKEN is required' >&2; exit 64; }; exec python /opt/rasa/launch.py run --enable-api --auth-token \"$RASA_TOKEN\" -i 0.0.0.0 -p 5005 -m \"${RASA_MODEL:-/app/models/current.tar.gz}\" --endpoints \"$RASA_ENDPOINTS\" --credentials /app/credentials.yml \"$@\"", "rasa"]

@@ -42,7 +42,8 @@ print(u.unquote(u.urlparse(url).password or ""))')
     echo "starting Rasa on 127.0.0.1:${port} (takes about a minute to load the model)"
     ACTIONS_URL="http://127.0.0.1:${ACTIONS_PORT}/webhook/actions" ACTIONS_TOKEN="$ACTIONS_TOKEN" \
       RASA_REDIS_PASSWORD="$RASA_REDIS_PASSWORD" RASA_TELEMETRY_ENABLED=false \
-      TF_CPP_MIN_LOG_LEVEL=2 .venv-rasa/bin/rasa run --enable-api --auth-token "$RASA_TOKEN" \
+      TF_CPP_MIN_LOG_LEVEL=2 .venv-rasa/bin/python rasa_env/launch.py run --enable-api \
+      --auth-token "$RASA_TOKEN" \
       -i 127.0.0.1 -p "$port" -m "$MODEL" --endpoints .run/endpoints.yml \
       --credentials credentials.yml > ".run/rasa-${i}.log" 2>&1 &
     RASA_PIDS+=($!)

@@ -12,8 +12,9 @@ Function API:
 
 or `with rasa_running(model, action_url) as server: ...`.
 
-`start_rasa` runs `.venv-rasa/bin/rasa run --enable-api -m <model> --endpoints <temp
-endpoints.yml whose action_endpoint is action_url> --port <free port>` from the project
+`start_rasa` runs `rasa run --enable-api -m <model> --endpoints <temp
+endpoints.yml whose action_endpoint is action_url> --port <free port>` (through
+rasa_env/launch.py) from the project
 root, waits for /status (about a minute on 2 CPUs) and returns a `RasaServer`; `stop()`
 terminates it (kill after 20 s). Conversations are isolated by sender id: use a fresh
 WhatsApp-like number per test.
@@ -57,6 +58,10 @@ from bot.retrain.rasa_proc import rasa_env
 
 ROOT = Path(__file__).resolve().parents[2]
 RASA = ROOT / ".venv-rasa" / "bin" / "rasa"
+# `rasa run` as served everywhere: through rasa_env/launch.py (the action server's answers
+# validated by a schema validator built once; see that module)
+RASA_SERVE = [str(ROOT / ".venv-rasa" / "bin" / "python"), str(ROOT / "rasa_env" / "launch.py"),
+              "run"]
 START_TIMEOUT_S = 420.0  # about 60 s on an idle 2-CPU machine; generous under load
 TEST_ACTIONS_TOKEN = "test-actions-token-0123456789abcdef0123"  # noqa: S105 - tests only
 TEST_RASA_TOKEN = "test-rasa-token-0123456789abcdef012345"  # noqa: S105 - tests only
@@ -148,13 +153,14 @@ class RasaServer:
 def start_rasa(model: Path, action_url: str | None = None, *, port: int | None = None,
                action_token: str = TEST_ACTIONS_TOKEN, auth_token: str = TEST_RASA_TOKEN,
                redis_url: str | None = None, tracker_prefix: str | None = None,
-               timeout: float = START_TIMEOUT_S) -> RasaServer:
+               timeout: float = START_TIMEOUT_S, serve: list[str] | None = None) -> RasaServer:
     """Start `rasa run --enable-api` on 127.0.0.1 and wait until /status answers.
 
     Like scripts/run.sh: the project's endpoints.yml, with the action URL and token given
     through the environment, and the HTTP API behind --auth-token. With `redis_url`, the
     conversations live in Redis (tracker and lock stores, as bot/rasa_endpoints.py renders
-    them; `tracker_prefix` keeps a test's keys apart), else in memory."""
+    them; `tracker_prefix` keeps a test's keys apart), else in memory. `serve` replaces
+    RASA_SERVE (bench.rasa_cost compares it with plain `rasa run`)."""
     from bot import rasa_endpoints
 
     tmp = tempfile.TemporaryDirectory(prefix="rasa-server-")
@@ -167,7 +173,7 @@ def start_rasa(model: Path, action_url: str | None = None, *, port: int | None =
     endpoints.write_text(text)
     log_path = workdir / "rasa.log"
     port = port or free_port()
-    cmd = [str(RASA), "run", "--enable-api", "-m", str(model), "--endpoints", str(endpoints),
+    cmd = [*(serve or RASA_SERVE), "--enable-api", "-m", str(model), "--endpoints", str(endpoints),
            "--credentials", str(ROOT / "credentials.yml"), "--port", str(port),
            "--interface", "127.0.0.1", "--auth-token", auth_token]
     env = {**rasa_env(), "ACTIONS_URL": action_url or "", "ACTIONS_TOKEN": action_token}

@@ -1,0 +1,152 @@
+"""Benchmark: Rasa's cost per message, served plainly (`rasa run`) and through
+rasa_env/launch.py, in one run.
+
+    .venv/bin/python -m bench.rasa_cost [--users 10] [--messages 12] [--rounds 2] [--model M]
+
+Starts both Rasa servers on the same model with the same action server (this app's actions
+role, mongomock store with the demo clinics), then alternates: each simulated patient POSTs
+to the REST channel and waits for the answer; 1 patient for latency, concurrent patients
+for throughput. The messages mix small talk, FAQ and a booking conversation, so turns with
+one action-server call (slot validation) and with several (the booking form) are both in.
+Besides msg/s and latency it reports each server's CPU time per message (psutil: user +
+system of the Rasa process), the figure that does not depend on what else the machine does.
+Figures go to docs/benchmarks-rasa.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import platform
+import uuid
+from pathlib import Path
+
+import aiohttp
+import psutil
+from aiohttp import web
+
+from app.main import create_app
+from app.settings import Settings
+from bench.gateway import REDIS_URL, Run, drive, merge
+from booking.store import MongoStore
+from tests.rasa.server import RASA, RASA_SERVE, RasaServer, ensure_model, free_port, start_rasa
+
+TOKEN = "bench-actions-token-0123456789abcdef"  # noqa: S105 - local bench
+DOC = Path(__file__).resolve().parents[1] / "docs" / "benchmarks-rasa.md"
+MESSAGES = ["halo", "jam buka klinik kapan?", "saya mau booking dokter gigi di bandung",
+            "besok pagi", "jam 10", "batal", "apakah bisa pakai BPJS?", "makasih ya",
+            "hai", "booking dokter anak jakarta lusa", "yang pertama", "gak jadi"]
+PLAIN, LAUNCH = "plain `rasa run`", "rasa_env/launch.py"
+VARIANTS = {PLAIN: [str(RASA), "run"], LAUNCH: RASA_SERVE}
+
+
+def cpu_seconds(server: RasaServer) -> float:
+    times = psutil.Process(server.process.pid).cpu_times()
+    return float(times.user + times.system)
+
+
+async def main(users: int, messages: int, rounds: int, model_path: str | None) -> str:
+    model = Path(model_path) if model_path else await asyncio.to_thread(ensure_model)
+    action_port = free_port()
+    url = f"http://127.0.0.1:{action_port}/webhook/actions"
+    servers = {name: await asyncio.to_thread(start_rasa, model, url, action_token=TOKEN,
+                                             serve=cmd)
+               for name, cmd in VARIANTS.items()}
+    store = MongoStore.from_url(None)
+    settings = Settings(roles="actions", actions_port=action_port, actions_token=TOKEN,
+                        redis_url=REDIS_URL, redis_namespace=f"bench:{uuid.uuid4().hex[:8]}:",
+                        load_demo_data=True, log_level="WARNING")
+    runner = web.AppRunner(create_app(settings, store=store), access_log=None)
+    await runner.setup()
+    await web.TCPSite(runner, "127.0.0.1", free_port()).start()
+    session = aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=200))
+    results: list[Run] = []
+    cpu: dict[tuple[str, int], float] = {}
+
+    def sender(server: RasaServer):  # noqa: ANN202 - a closure for drive()
+        async def one(wa: str, text: str) -> float:
+            t0 = asyncio.get_running_loop().time()
+            async with session.post(server.url + "/webhooks/rest/webhook",
+                                    json={"sender": wa, "message": text}) as resp:
+                assert resp.status == 200
+                await resp.json()
+            return (asyncio.get_running_loop().time() - t0) * 1000
+        return one
+
+    try:
+        for name, server in servers.items():  # warm-up: TF graphs, connections
+            await drive(f"warm-up {name}", 2, 4, sender(server))
+        load_before = os.getloadavg()
+        order = list(servers)
+        for r in range(rounds):
+            for n_users in (1, users):
+                for name in order if r % 2 == 0 else order[::-1]:
+                    before = cpu_seconds(servers[name])
+                    results.append(await drive(name, n_users, messages,
+                                               _mixed(sender(servers[name]))))
+                    key = (name, n_users)
+                    cpu[key] = cpu.get(key, 0.0) + cpu_seconds(servers[name]) - before
+        load_after = os.getloadavg()
+    finally:
+        await session.close()
+        await runner.cleanup()
+        for server in servers.values():
+            await asyncio.to_thread(server.stop)
+        store.close()
+    return report(results, cpu, users, messages, rounds, (load_before[0], load_after[0]))
+
+
+def _mixed(one):  # noqa: ANN001, ANN202 - wraps drive()'s per-message call
+    """drive() cycles bench.gateway's messages; this benchmark sends its own mix."""
+    counters: dict[str, int] = {}
+
+    async def send(wa: str, _text: str) -> float:
+        n = counters.get(wa, 0)
+        counters[wa] = n + 1
+        return await one(wa, MESSAGES[(hash(wa) + n) % len(MESSAGES)])
+    return send
+
+
+def report(results: list[Run], cpu: dict[tuple[str, int], float], users: int,
+           messages: int, rounds: int, load: tuple[float, float]) -> str:
+    lines = [
+        "# Benchmark: Rasa's cost per message, plain `rasa run` vs rasa_env/launch.py",
+        "",
+        f"Run `.venv/bin/python -m bench.rasa_cost --users {users} --messages {messages} "
+        f"--rounds {rounds}` on {platform.machine()}, {os.cpu_count()} CPUs. Both Rasa 3.6 "
+        "servers load the same model and call the same action server (the app's actions "
+        "role, mongomock, demo clinics); runs alternate between them. The messages mix "
+        "small talk, FAQ and booking turns.",
+        f"Machine load average (1 min) before/after: {load[0]:.1f} / {load[1]:.1f}.",
+        "",
+        "| server | patients | messages | p50 ms | p95 ms | msg/s | Rasa CPU ms per message "
+        "| errors |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for key in dict.fromkeys((r.name, r.users) for r in results):
+        merged = merge([r for r in results if (r.name, r.users) == key])
+        per_msg = 1000 * cpu[key] / max(1, len(merged.latencies_ms))
+        lines.append(f"| {key[0]} | {key[1]} | {len(merged.latencies_ms)} | "
+                     f"{merged.pct(0.5):.1f} | {merged.pct(0.95):.1f} | "
+                     f"{merged.throughput:.1f} | {per_msg:.1f} | {merged.errors} |")
+    lines.append("")
+    return "\n".join(lines)
+
+
+def cli() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--users", type=int, default=10)
+    parser.add_argument("--messages", type=int, default=12)
+    parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--model", help="a trained model (default: train if stale)")
+    parser.add_argument("--no-write", action="store_true", help="print only")
+    args = parser.parse_args()
+    text = asyncio.run(main(args.users, args.messages, args.rounds, args.model))
+    print(text)  # noqa: T201
+    if not args.no_write:
+        DOC.write_text(text)
+
+
+if __name__ == "__main__":
+    cli()

@@ -134,9 +134,10 @@ class MongoStore:
         if not url or url.startswith(MOCK_SCHEME):
             import mongomock
 
-            from booking import mongomock_cursor
+            from booking import mongomock_cursor, mongomock_lookups
 
             mongomock_cursor.apply()
+            mongomock_lookups.apply()
             return cls(mongomock.MongoClient(tz_aware=True), db_name or DEFAULT_DB, is_mock=True,
                        keyring=keyring)
         client: Any = pymongo.MongoClient(url, tz_aware=True, serverSelectionTimeoutMS=3000,

@@ -38,7 +38,7 @@ import bot.gateway as gateway_module
 from app.main import create_app
 from app.settings import Settings
 from booking.store import MongoStore
-from bot.rasa_bridge import TURN_KEY, split_turn
+from bot.rasa_bridge import TURN_KEY, ranked, split_turn
 from bot.setup import RUNTIME
 from sandbox import WatiSandbox
 from tests import redis_server
@@ -108,19 +108,24 @@ async def drive(name: str, users: int, messages: int,
     return run
 
 
-async def main(users: int, messages: int, rounds: int, model_path: str | None = None) -> str:
+async def main(users: int, messages: int, rounds: int, model_path: str | None = None,
+               replicas: int = 1) -> str:
     model = Path(model_path) if model_path else await asyncio.to_thread(ensure_model)
     action_port = free_port()
-    rasa = await asyncio.to_thread(start_rasa, model,
-                                   f"http://127.0.0.1:{action_port}/webhook/actions",
-                                   action_token=BENCH_ACTIONS_TOKEN)
+    servers = [await asyncio.to_thread(start_rasa, model,
+                                       f"http://127.0.0.1:{action_port}/webhook/actions",
+                                       action_token=BENCH_ACTIONS_TOKEN)
+               for _ in range(replicas)]
+    rasa = servers[0]
+    urls = [s.url for s in servers]
     sandbox = WatiSandbox(token="bench-token", status_webhooks=False, enforce_window=False,
                           read_receipts=False)
     await sandbox.start()
     store = MongoStore.from_url(None)
     settings = Settings(roles="bot,actions", wati_api_url=sandbox.url,
                         wati_api_token="bench-token", wati_webhook_token="bench-hook",
-                        rasa_url=rasa.url, redis_url=REDIS_URL, actions_port=action_port,
+                        rasa_url=rasa.url, rasa_urls=",".join(urls), redis_url=REDIS_URL,
+                        actions_port=action_port,
                         actions_token=BENCH_ACTIONS_TOKEN, rasa_token=rasa.auth_token,
                         redis_namespace=f"bench:{uuid.uuid4().hex[:8]}:", load_demo_data=True,
                         log_level="WARNING")
@@ -153,11 +158,12 @@ async def main(users: int, messages: int, rounds: int, model_path: str | None = 
     gateway.inbox.handler = tracked
     session = aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=200))
 
-    target = {"url": rasa.url}  # where "raw" goes: the real Rasa, later the stub
+    # where "raw" goes: each patient to the replica the gateway would pick; later the stub
+    target: dict[str, list[str]] = {"urls": urls}
 
     async def raw(wa: str, text: str) -> float:
         t0 = time.perf_counter()
-        async with session.post(target["url"] + "/webhooks/rest/webhook",
+        async with session.post(ranked(target["urls"], wa)[0] + "/webhooks/rest/webhook",
                                 json={"sender": wa, "message": text}) as resp:
             assert resp.status == 200
             await resp.json()
@@ -195,8 +201,8 @@ async def main(users: int, messages: int, rounds: int, model_path: str | None = 
         load_after = os.getloadavg()
         # The gateway's own cost, without Rasa's noise: the same path against a stub that
         # answers at once (tests/bot's fake REST channel).
-        target["url"] = stub.url
-        gateway.rasa.base_url = stub.url
+        target["urls"] = [stub.url]
+        gateway.rasa.urls = [stub.url]
         for r in range(rounds):
             for n_users in (1, users):
                 for name in names if r % 2 == 0 else names[::-1]:
@@ -206,9 +212,11 @@ async def main(users: int, messages: int, rounds: int, model_path: str | None = 
         await session.close()
         await runner.cleanup()
         await sandbox.stop()
-        await asyncio.to_thread(rasa.stop)
+        for server in servers:
+            await asyncio.to_thread(server.stop)
         store.close()
-    return report(results, overhead, users, messages, rounds, (load_before[0], load_after[0]))
+    return report(results, overhead, users, messages, rounds, (load_before[0], load_after[0]),
+                  replicas)
 
 
 def merge(runs: list[Run]) -> Run:
@@ -246,15 +254,17 @@ def table(results: list[Run]) -> tuple[list[str], dict[tuple[str, int], Run]]:
 
 
 def report(results: list[Run], overhead: list[Run], users: int, messages: int, rounds: int,
-           load: tuple[float, float]) -> str:
+           load: tuple[float, float], replicas: int = 1) -> str:
     lines = [
         "# Benchmark: WhatsApp gateway vs raw Rasa REST channel",
         "",
         f"Run `{'.venv/bin/python -m bench.gateway'} --users {users} --messages {messages} "
-        f"--rounds {rounds}` on {platform.machine()}, {os.cpu_count()} CPUs, Python "
-        f"{platform.python_version()}; Rasa 3.6 (`rasa run`, 1 worker, in-memory tracker "
-        "store), the app with roles bot,actions in one process, mongomock store, local "
-        "Redis, the Wati sandbox on loopback. Same messages, same Rasa process, "
+        f"--rounds {rounds} --replicas {replicas}` on {platform.machine()}, {os.cpu_count()} "
+        f"CPUs, Python {platform.python_version()}; Rasa 3.6 ({replicas} `rasa run` "
+        "process(es) through rasa_env/launch.py, each patient on its rendezvous-hashed "
+        "replica in both modes; the tracker store as bot/rasa_endpoints.py renders it), "
+        "the app with roles bot,actions in one process, mongomock store, local "
+        "Redis, the Wati sandbox on loopback. Same messages, same Rasa servers, "
         "alternating runs.",
         f"Machine load average (1 min) before/after: {load[0]:.1f} / {load[1]:.1f} "
         "(other work on the machine makes both modes slower alike; compare within a run).",
@@ -287,9 +297,10 @@ def cli() -> None:
     parser.add_argument("--messages", type=int, default=15)
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--model", help="a trained model (default: train if stale)")
+    parser.add_argument("--replicas", type=int, default=1, help="Rasa servers (RASA_REPLICAS)")
     parser.add_argument("--no-write", action="store_true", help="print only")
     args = parser.parse_args()
-    text = asyncio.run(main(args.users, args.messages, args.rounds, args.model))
+    text = asyncio.run(main(args.users, args.messages, args.rounds, args.model, args.replicas))
     print(text)  # noqa: T201
     if not args.no_write:
         DOC.write_text(text)

@@ -19,7 +19,8 @@ LABELS = {"embedded:1": "1 worker, embedded store (mongomock + fakeredis)",
           "wire:1": "1 worker, nx-27017 + redis-server",
           "wire:2": "2 workers, nx-27017 + redis-server",
           "embedded:1-quiet": "1 worker, embedded, 09:19-09:27 (load avg 4.7-9.7)",
-          "embedded:1-nologin": "1 worker, embedded, sessions resumed (no argon2 logins)"}
+          "embedded:1-nologin": "1 worker, embedded, sessions resumed (no argon2 logins)",
+          "embedded:1-idle": "1 worker, embedded, idle machine, FastHttpUser (15:27-15:50)"}
 
 
 def table(results: list[dict[str, Any]]) -> str:
@@ -59,7 +60,8 @@ def plot(results: list[dict[str, Any]], png: Path) -> None:
     for ax in (ax1, ax2):
         ax.grid(True, alpha=0.3)
     ax1.legend(fontsize=7)
-    fig.suptitle("Web mix on 2 shared cores (other test runs on the machine: see load avg)",
+    fig.suptitle("Web mix on 2 cores (busy series: other test runs on the machine, see load avg;"
+                 " idle: nothing else running)",
                  fontsize=9)
     fig.tight_layout()
     fig.savefig(png, dpi=110)

@@ -59,7 +59,7 @@ def apply() -> None:
     def iter_documents(self: Any, spec: Any) -> Iterator[dict[str, Any]]:
         key = one_id(spec)
         if key is None:
-            return scan(self, spec)  # type: ignore[no-any-return]
+            return scan(self, spec)
         store = self._store
         store._remove_expired_documents()
         with store._rwlock.reader():

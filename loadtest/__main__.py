@@ -11,6 +11,7 @@ Environment:
   APP_WORKERS (1)         local stack: app processes (> 1: nx-27017 + redis-server)
   LOAD_STORE (embedded)   local stack with 1 worker: embedded | wire
   LOAD_RASA (0)           local stack: start a Rasa server too (needed by the whatsapp mix)
+  RASA_REPLICAS (1)       local stack with LOAD_RASA: Rasa servers (the gateway's sticky routing)
   LOAD_ADMINS (1)         admins among the users; 0: none (the local stack on nx-27017
                           leaves them out: its aggregation lacks what GET /analytics uses)
   LOAD_RESET_STATS (0)    1: statistics restart once every user has spawned (the ramp-up,
@@ -89,11 +90,13 @@ def main() -> int:
     if not host:
         stack = LocalStack(workers=workers, users=users,
                            rasa=os.environ.get("LOAD_RASA", "0") in ("1", "true"),
+                           rasa_replicas=env_int("RASA_REPLICAS", 1),
                            store=os.environ.get("LOAD_STORE", "embedded")).start()
         host = stack.host
         env.update(LOAD_USERS_FILE=str(stack.users_file), LOAD_SANDBOX_URL=stack.sandbox_url,
                    LOAD_ADMIN_TOKEN=stack.admin_token)
-        extra.update(app_workers=stack.workers, store=stack.store, rasa=stack.rasa)
+        extra.update(app_workers=stack.workers, store=stack.store, rasa=stack.rasa,
+                     rasa_replicas=stack.rasa_replicas if stack.rasa else 0)
     classes = list(MIXES[mix])
     standin = stack is not None and stack.store == "wire" and stack.standin
     if os.environ.get("LOAD_ADMINS", "1") in ("0", "false") or standin:

@@ -20,7 +20,9 @@ LABELS = {"embedded:1": "1 worker, embedded store (mongomock + fakeredis)",
           "wire:2": "2 workers, nx-27017 + redis-server",
           "embedded:1-quiet": "1 worker, embedded, 09:19-09:27 (load avg 4.7-9.7)",
           "embedded:1-nologin": "1 worker, embedded, sessions resumed (no argon2 logins)",
-          "embedded:1-idle": "1 worker, embedded, idle machine, FastHttpUser (15:27-15:50)"}
+          "embedded:1-idle": "1 worker, embedded, idle machine, FastHttpUser (15:27-15:50)",
+          "whatsapp:rasa1": "WhatsApp patients, 1 app worker, 1 Rasa (WA reply time)",
+          "whatsapp:rasa2": "WhatsApp patients, 1 app worker, RASA_REPLICAS=2"}
 
 
 def table(results: list[dict[str, Any]]) -> str:
@@ -54,15 +56,16 @@ def plot(results: list[dict[str, Any]], png: Path) -> None:
         ax1.plot(users, [r["p95_ms"] / 1000 for r in runs], marker="o", label=label)
         ax2.plot(users, [r["rps"] for r in runs], marker="o", label=label)
     ax1.axhline(2.0, color="grey", linestyle="--", linewidth=1, label="target p95 2 s")
-    ax1.set(xlabel="concurrent web users (5-15 s think time)", ylabel="p95 latency (s)",
+    mix = results[0].get("mix", "web") if results else "web"
+    ax1.set(xlabel=f"concurrent users, {mix} mix (5-15 s think time)", ylabel="p95 latency (s)",
             yscale="log", title="p95 vs users (steady state)")
-    ax2.set(xlabel="concurrent web users", ylabel="requests/s", title="throughput vs users")
+    ax2.set(xlabel="concurrent users", ylabel="requests/s", title="throughput vs users")
     for ax in (ax1, ax2):
         ax.grid(True, alpha=0.3)
     ax1.legend(fontsize=7)
-    fig.suptitle("Web mix on 2 cores (busy series: other test runs on the machine, see load avg;"
-                 " idle: nothing else running)",
-                 fontsize=9)
+    note = ("busy series: other test runs on the machine, see load avg; idle: nothing else "
+            "running") if mix == "web" else "idle machine"
+    fig.suptitle(f"{mix.capitalize()} mix on 2 cores ({note})", fontsize=9)
     fig.tight_layout()
     fig.savefig(png, dpi=110)
 

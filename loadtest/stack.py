@@ -110,6 +110,7 @@ class LocalStack:
     workers: int = 1
     users: int = 100
     rasa: bool = False
+    rasa_replicas: int = 1   # RASA_REPLICAS: Rasa servers, each patient on its hashed replica
     store: str = "embedded"  # or "wire"
     workdir: Path = field(default_factory=lambda: Path(tempfile.mkdtemp(prefix="klinik-load-")))
     host: str = ""
@@ -164,7 +165,8 @@ class LocalStack:
         self._start_sandbox(sandbox_port, wati_token,
                             f"{self.host}/whatsapp/webhook?token={hook_token}")
         if self.rasa:
-            env["KLINIK_RASA_URL"] = self._start_rasa(actions_port, env)
+            urls = [self._start_rasa(actions_port, env) for _ in range(self.rasa_replicas)]
+            env["KLINIK_RASA_URL"], env["KLINIK_RASA_URLS"] = urls[0], ",".join(urls)
         if self.store == "wire":
             self._start_wire(env)
             cmd = [sys.executable, "-m", "app"]
@@ -200,10 +202,13 @@ class LocalStack:
     def _start_rasa(self, actions_port: int, env: dict[str, str]) -> str:
         from tests.rasa.server import ensure_model, start_rasa
 
+        # with REDIS_URL the replicas share the tracker store there (as make run does); else
+        # each keeps its own in memory, which the sticky routing allows
         server = start_rasa(ensure_model(),
                             f"http://127.0.0.1:{actions_port}/webhook/actions",
                             action_token=env["KLINIK_ACTIONS_TOKEN"],
-                            auth_token=env["KLINIK_RASA_TOKEN"])
+                            auth_token=env["KLINIK_RASA_TOKEN"],
+                            redis_url=os.environ.get("REDIS_URL") or None)
         self._cleanups.append(server.stop)
         return str(server.url)
 

@@ -262,7 +262,7 @@ def report(results: list[Run], overhead: list[Run], users: int, messages: int, r
         f"--rounds {rounds} --replicas {replicas}` on {platform.machine()}, {os.cpu_count()} "
         f"CPUs, Python {platform.python_version()}; Rasa 3.6 ({replicas} `rasa run` "
         "process(es) through rasa_env/launch.py, each patient on its rendezvous-hashed "
-        "replica in both modes; the tracker store as bot/rasa_endpoints.py renders it), "
+        "replica in both modes; each with an in-memory tracker store), "
         "the app with roles bot,actions in one process, mongomock store, local "
         "Redis, the Wati sandbox on loopback. Same messages, same Rasa servers, "
         "alternating runs.",

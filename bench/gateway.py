@@ -26,7 +26,7 @@ import platform
 import statistics
 import time
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -89,8 +89,20 @@ class Run:
         return data[min(len(data) - 1, int(round(q * (len(data) - 1))))]
 
 
+async def rest_turn(session: aiohttp.ClientSession, base: str, wa: str, text: str) -> float:
+    """One message to Rasa's REST channel; milliseconds until its answer."""
+    t0 = time.perf_counter()
+    async with session.post(base + "/webhooks/rest/webhook",
+                            json={"sender": wa, "message": text}) as resp:
+        assert resp.status == 200
+        await resp.json()
+    return (time.perf_counter() - t0) * 1000
+
+
 async def drive(name: str, users: int, messages: int,
-                one: Callable[[str, str], Awaitable[float]]) -> Run:
+                one: Callable[[str, str], Awaitable[float]],
+                texts: Sequence[str] = MESSAGES) -> Run:
+    """`users` patients at once, each sending `messages` of `texts` in turn."""
     run = Run(name, users)
     tag = uuid.uuid4().hex[:6]
 
@@ -98,7 +110,7 @@ async def drive(name: str, users: int, messages: int,
         wa = f"62899{abs(hash((tag, i))) % 10**8:08d}"
         for n in range(messages):
             try:
-                run.latencies_ms.append(await one(wa, MESSAGES[(i + n) % len(MESSAGES)]))
+                run.latencies_ms.append(await one(wa, texts[(i + n) % len(texts)]))
             except Exception:  # noqa: BLE001 - counted and reported
                 run.errors += 1
 
@@ -162,12 +174,7 @@ async def main(users: int, messages: int, rounds: int, model_path: str | None = 
     target: dict[str, list[str]] = {"urls": urls}
 
     async def raw(wa: str, text: str) -> float:
-        t0 = time.perf_counter()
-        async with session.post(ranked(target["urls"], wa)[0] + "/webhooks/rest/webhook",
-                                json={"sender": wa, "message": text}) as resp:
-            assert resp.status == 200
-            await resp.json()
-        return (time.perf_counter() - t0) * 1000
+        return await rest_turn(session, ranked(target["urls"], wa)[0], wa, text)
 
     async def via_gateway(wa: str, text: str) -> float:
         event = done[wa] = asyncio.Event()

@@ -28,7 +28,7 @@ from aiohttp import web
 
 from app.main import create_app
 from app.settings import Settings
-from bench.gateway import REDIS_URL, Run, drive, merge
+from bench.gateway import REDIS_URL, Run, drive, merge, rest_turn
 from booking.store import MongoStore
 from tests.rasa.server import RASA, RASA_SERVE, RasaServer, ensure_model, free_port, start_rasa
 
@@ -66,17 +66,12 @@ async def main(users: int, messages: int, rounds: int, model_path: str | None) -
 
     def sender(server: RasaServer):  # noqa: ANN202 - a closure for drive()
         async def one(wa: str, text: str) -> float:
-            t0 = asyncio.get_running_loop().time()
-            async with session.post(server.url + "/webhooks/rest/webhook",
-                                    json={"sender": wa, "message": text}) as resp:
-                assert resp.status == 200
-                await resp.json()
-            return (asyncio.get_running_loop().time() - t0) * 1000
+            return await rest_turn(session, server.url, wa, text)
         return one
 
     try:
         for name, server in servers.items():  # warm-up: TF graphs, connections
-            await drive(f"warm-up {name}", 2, 4, sender(server))
+            await drive(f"warm-up {name}", 2, 4, sender(server), MESSAGES)
         load_before = os.getloadavg()
         order = list(servers)
         for r in range(rounds):
@@ -84,7 +79,7 @@ async def main(users: int, messages: int, rounds: int, model_path: str | None) -
                 for name in order if r % 2 == 0 else order[::-1]:
                     before = cpu_seconds(servers[name])
                     results.append(await drive(name, n_users, messages,
-                                               _mixed(sender(servers[name]))))
+                                               sender(servers[name]), MESSAGES))
                     key = (name, n_users)
                     cpu[key] = cpu.get(key, 0.0) + cpu_seconds(servers[name]) - before
         load_after = os.getloadavg()
@@ -95,17 +90,6 @@ async def main(users: int, messages: int, rounds: int, model_path: str | None) -
             await asyncio.to_thread(server.stop)
         store.close()
     return report(results, cpu, users, messages, rounds, (load_before[0], load_after[0]))
-
-
-def _mixed(one):  # noqa: ANN001, ANN202 - wraps drive()'s per-message call
-    """drive() cycles bench.gateway's messages; this benchmark sends its own mix."""
-    counters: dict[str, int] = {}
-
-    async def send(wa: str, _text: str) -> float:
-        n = counters.get(wa, 0)
-        counters[wa] = n + 1
-        return await one(wa, MESSAGES[(hash(wa) + n) % len(MESSAGES)])
-    return send
 
 
 def report(results: list[Run], cpu: dict[tuple[str, int], float], users: int,

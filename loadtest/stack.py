@@ -165,7 +165,11 @@ class LocalStack:
         self._start_sandbox(sandbox_port, wati_token,
                             f"{self.host}/whatsapp/webhook?token={hook_token}")
         if self.rasa:
-            urls = [self._start_rasa(actions_port, env) for _ in range(self.rasa_replicas)]
+            from tests.rasa.server import ensure_model
+
+            model = ensure_model()
+            urls = [self._start_rasa(model, actions_port, env)
+                    for _ in range(self.rasa_replicas)]
             env["KLINIK_RASA_URL"], env["KLINIK_RASA_URLS"] = urls[0], ",".join(urls)
         if self.store == "wire":
             self._start_wire(env)
@@ -199,13 +203,12 @@ class LocalStack:
         self._procs.append(proc)
         wait_http(self.sandbox_url + "/_sandbox/sent", 30, proc)
 
-    def _start_rasa(self, actions_port: int, env: dict[str, str]) -> str:
-        from tests.rasa.server import ensure_model, start_rasa
+    def _start_rasa(self, model: Path, actions_port: int, env: dict[str, str]) -> str:
+        from tests.rasa.server import start_rasa
 
         # with REDIS_URL the replicas share the tracker store there (as make run does); else
         # each keeps its own in memory, which the sticky routing allows
-        server = start_rasa(ensure_model(),
-                            f"http://127.0.0.1:{actions_port}/webhook/actions",
+        server = start_rasa(model, f"http://127.0.0.1:{actions_port}/webhook/actions",
                             action_token=env["KLINIK_ACTIONS_TOKEN"],
                             auth_token=env["KLINIK_RASA_TOKEN"],
                             redis_url=os.environ.get("REDIS_URL") or None)

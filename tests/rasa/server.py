@@ -12,10 +12,9 @@ Function API:
 
 or `with rasa_running(model, action_url) as server: ...`.
 
-`start_rasa` runs `rasa run --enable-api -m <model> --endpoints <temp
-endpoints.yml whose action_endpoint is action_url> --port <free port>` (through
-rasa_env/launch.py) from the project
-root, waits for /status (about a minute on 2 CPUs) and returns a `RasaServer`; `stop()`
+`start_rasa` runs `rasa run --enable-api -m <model> --endpoints <temp endpoints.yml whose
+action_endpoint is action_url> --port <free port>` (through rasa_env/launch.py) from the
+project root, waits for /status (about a minute on 2 CPUs) and returns a `RasaServer`; `stop()`
 terminates it (kill after 20 s). Conversations are isolated by sender id: use a fresh
 WhatsApp-like number per test.
 

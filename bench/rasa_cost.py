@@ -1,16 +1,19 @@
-"""Benchmark: Rasa's cost per message, served plainly (`rasa run`) and through
-rasa_env/launch.py, in one run.
+"""Benchmark: Rasa's cost per message, for two ways of serving the assistant, in one run.
 
     .venv/bin/python -m bench.rasa_cost [--users 10] [--messages 12] [--rounds 2] [--model M]
+        [--candidate-model M2] [--candidate-env KEY=VALUE ...] [--candidate-name NAME]
 
-Starts both Rasa servers on the same model with the same action server (this app's actions
-role, mongomock store with the demo clinics), then alternates: each simulated patient POSTs
-to the REST channel and waits for the answer; 1 patient for latency, concurrent patients
-for throughput. The messages mix small talk, FAQ and a booking conversation, so turns with
-one action-server call (slot validation) and with several (the booking form) are both in.
+By default it compares plain `rasa run` with rasa_env/launch.py on the same model. With a
+candidate (another model, e.g. trained from a changed config.yml, and/or extra environment,
+e.g. TensorFlow's thread pools) it compares launch.py on the model with launch.py on the
+candidate. Both servers call the same action server (this app's actions role, mongomock
+store with the demo clinics); runs alternate: each simulated patient POSTs to the REST
+channel and waits for the answer; 1 patient for latency, concurrent patients for
+throughput. The messages mix small talk, FAQ and a booking conversation, so turns with one
+action-server call (slot validation) and with several (the booking form) are both in.
 Besides msg/s and latency it reports each server's CPU time per message (psutil: user +
 system of the Rasa process), the figure that does not depend on what else the machine does.
-Figures go to docs/benchmarks-rasa.md.
+Figures go to docs/benchmarks-rasa.md (the default comparison) or are printed.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ import asyncio
 import os
 import platform
 import uuid
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import aiohttp
@@ -37,8 +41,23 @@ DOC = Path(__file__).resolve().parents[1] / "docs" / "benchmarks-rasa.md"
 MESSAGES = ["halo", "jam buka klinik kapan?", "saya mau booking dokter gigi di bandung",
             "besok pagi", "jam 10", "batal", "apakah bisa pakai BPJS?", "makasih ya",
             "hai", "booking dokter anak jakarta lusa", "yang pertama", "gak jadi"]
-PLAIN, LAUNCH = "plain `rasa run`", "rasa_env/launch.py"
-VARIANTS = {PLAIN: [str(RASA), "run"], LAUNCH: RASA_SERVE}
+
+
+@dataclass(frozen=True)
+class Variant:
+    name: str
+    serve: list[str]
+    model: Path | None = None  # None: the project's model
+    env: dict[str, str] = field(default_factory=dict)
+
+    def describe(self) -> str:
+        parts = [f"model `{self.model.name}`" if self.model else "the project's model"]
+        parts += [f"`{k}={v}`" for k, v in self.env.items()]
+        return f"{self.name}: " + ", ".join(parts)
+
+
+PLAIN = Variant("plain `rasa run`", [str(RASA), "run"])
+LAUNCH = Variant("rasa_env/launch.py", RASA_SERVE)
 
 
 def cpu_seconds(server: RasaServer) -> float:
@@ -46,13 +65,14 @@ def cpu_seconds(server: RasaServer) -> float:
     return float(times.user + times.system)
 
 
-async def main(users: int, messages: int, rounds: int, model_path: str | None) -> str:
+async def main(users: int, messages: int, rounds: int, model_path: str | None,
+               variants: list[Variant]) -> str:
     model = Path(model_path) if model_path else await asyncio.to_thread(ensure_model)
     action_port = free_port()
     url = f"http://127.0.0.1:{action_port}/webhook/actions"
-    servers = {name: await asyncio.to_thread(start_rasa, model, url, action_token=TOKEN,
-                                             serve=cmd)
-               for name, cmd in VARIANTS.items()}
+    servers = {v.name: await asyncio.to_thread(start_rasa, v.model or model, url,
+                                               action_token=TOKEN, serve=v.serve, env=v.env)
+               for v in variants}
     store = MongoStore.from_url(None)
     settings = Settings(roles="actions", actions_port=action_port, actions_token=TOKEN,
                         redis_url=REDIS_URL, redis_namespace=f"bench:{uuid.uuid4().hex[:8]}:",
@@ -89,19 +109,26 @@ async def main(users: int, messages: int, rounds: int, model_path: str | None) -
         for server in servers.values():
             await asyncio.to_thread(server.stop)
         store.close()
-    return report(results, cpu, users, messages, rounds, (load_before[0], load_after[0]))
+    return report(results, cpu, (users, messages, rounds), variants, model,
+                  (load_before[0], load_after[0]))
 
 
-def report(results: list[Run], cpu: dict[tuple[str, int], float], users: int,
-           messages: int, rounds: int, load: tuple[float, float]) -> str:
+def report(results: list[Run], cpu: dict[tuple[str, int], float],
+           size: tuple[int, int, int], variants: list[Variant], model: Path,
+           load: tuple[float, float]) -> str:
+    users, messages, rounds = size
+    default = variants == [PLAIN, LAUNCH]
     lines = [
-        "# Benchmark: Rasa's cost per message, plain `rasa run` vs rasa_env/launch.py",
+        f"# Benchmark: Rasa's cost per message, {variants[0].name} vs {variants[1].name}",
         "",
         f"Run `.venv/bin/python -m bench.rasa_cost --users {users} --messages {messages} "
-        f"--rounds {rounds}` on {platform.machine()}, {os.cpu_count()} CPUs. Both Rasa 3.6 "
-        "servers load the same model and call the same action server (the app's actions "
-        "role, mongomock, demo clinics); runs alternate between them. The messages mix "
-        "small talk, FAQ and booking turns.",
+        f"--rounds {rounds}` on {platform.machine()}, {os.cpu_count()} CPUs"
+        + ("." if default else f", project model `{model.name}`, with:"),
+        *([] if default else [""] + [f"- {v.describe()}" for v in variants] + [""]),
+        ("Both Rasa 3.6 servers load the same model and" if default
+         else "Both servers run through rasa_env/launch.py and")
+        + " call the same action server (the app's actions role, mongomock, demo clinics); "
+        "runs alternate between them. The messages mix small talk, FAQ and booking turns.",
         f"Machine load average (1 min) before/after: {load[0]:.1f} / {load[1]:.1f}.",
         "",
         "| server | patients | messages | p50 ms | p95 ms | msg/s | Rasa CPU ms per message "
@@ -124,11 +151,20 @@ def cli() -> None:
     parser.add_argument("--messages", type=int, default=12)
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--model", help="a trained model (default: train if stale)")
+    parser.add_argument("--candidate-model", type=Path,
+                        help="compare launch.py on --model with launch.py on this model")
+    parser.add_argument("--candidate-env", action="append", default=[], metavar="KEY=VALUE",
+                        help="environment for the candidate server (repeatable)")
+    parser.add_argument("--candidate-name", default="candidate")
     parser.add_argument("--no-write", action="store_true", help="print only")
     args = parser.parse_args()
-    text = asyncio.run(main(args.users, args.messages, args.rounds, args.model))
+    variants = [PLAIN, LAUNCH]
+    if args.candidate_model or args.candidate_env:
+        env = dict(item.split("=", 1) for item in args.candidate_env)
+        variants = [LAUNCH, Variant(args.candidate_name, RASA_SERVE, args.candidate_model, env)]
+    text = asyncio.run(main(args.users, args.messages, args.rounds, args.model, variants))
     print(text)  # noqa: T201
-    if not args.no_write:
+    if not args.no_write and variants == [PLAIN, LAUNCH]:  # the doc holds the default only
         DOC.write_text(text)
 
 

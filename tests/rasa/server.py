@@ -152,14 +152,16 @@ class RasaServer:
 def start_rasa(model: Path, action_url: str | None = None, *, port: int | None = None,
                action_token: str = TEST_ACTIONS_TOKEN, auth_token: str = TEST_RASA_TOKEN,
                redis_url: str | None = None, tracker_prefix: str | None = None,
-               timeout: float = START_TIMEOUT_S, serve: list[str] | None = None) -> RasaServer:
+               timeout: float = START_TIMEOUT_S, serve: list[str] | None = None,
+               env: dict[str, str] | None = None) -> RasaServer:
     """Start `rasa run --enable-api` on 127.0.0.1 and wait until /status answers.
 
     Like scripts/run.sh: the project's endpoints.yml, with the action URL and token given
     through the environment, and the HTTP API behind --auth-token. With `redis_url`, the
     conversations live in Redis (tracker and lock stores, as bot/rasa_endpoints.py renders
     them; `tracker_prefix` keeps a test's keys apart), else in memory. `serve` replaces
-    RASA_SERVE (bench.rasa_cost compares it with plain `rasa run`)."""
+    RASA_SERVE (bench.rasa_cost compares it with plain `rasa run`); `env` adds to Rasa's
+    environment (bench.rasa_cost's TensorFlow thread settings)."""
     from bot import rasa_endpoints
 
     tmp = tempfile.TemporaryDirectory(prefix="rasa-server-")
@@ -175,7 +177,8 @@ def start_rasa(model: Path, action_url: str | None = None, *, port: int | None =
     cmd = [*(serve or RASA_SERVE), "--enable-api", "-m", str(model), "--endpoints", str(endpoints),
            "--credentials", str(ROOT / "credentials.yml"), "--port", str(port),
            "--interface", "127.0.0.1", "--auth-token", auth_token]
-    env = {**rasa_env(), "ACTIONS_URL": action_url or "", "ACTIONS_TOKEN": action_token}
+    env = {**rasa_env(), **(env or {}), "ACTIONS_URL": action_url or "",
+           "ACTIONS_TOKEN": action_token}
     started = time.monotonic()
     with log_path.open("wb") as log:
         process = subprocess.Popen(cmd, cwd=ROOT, env=env,  # noqa: S603

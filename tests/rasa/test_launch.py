@@ -70,3 +70,76 @@ def test_same_verdicts_and_messages_as_rasa_with_one_schema_check() -> None:
     assert all("Failed to validate Action server response" in msg
                for kind, msg in result["after"] if kind == "error")
     assert result["schema_checks"] == 1  # built once, not once per answer
+
+
+# Event types by name, before and after launch.install(): every Event subclass's name, the
+# legacy "topic", an unknown name with and without a default; then a conversation's events
+# rebuilt both ways. Counts the subclass walks the installed lookup makes.
+EVENT_PROBE = r"""
+import json, sys
+sys.path.insert(0, "rasa_env")
+import rasa.shared.utils.common as common
+from rasa.shared.core.events import ActionExecuted, Event
+import launch
+
+events = json.loads(sys.stdin.read())
+names = sorted({c.type_name for c in common.all_subclasses(Event)}) + ["topic", "no_such"]
+
+def outcome(name, default=None):
+    try:
+        cls = Event.resolve_by_type(name, default)
+        return ["ok", cls.__name__ if cls else None]
+    except ValueError as exc:
+        return ["error", str(exc)]
+
+def lookups():
+    return ([outcome(n) for n in names] + [outcome("no_such", ActionExecuted)],
+            [Event.from_parameters(e).as_dict() for e in events])
+
+before = lookups()
+launch.install()
+walks = []
+walk = common.all_subclasses
+def counted(cls):
+    if cls is Event:  # the walk recurses through this name: count whole walks only
+        walks.append(1)
+    return walk(cls)
+common.all_subclasses = counted
+after = lookups()
+print(json.dumps({"before": before, "after": after, "names": names, "walks": len(walks)}))
+"""
+
+EVENTS = [
+    {"event": "action", "name": "action_session_start", "timestamp": 1.0},
+    {"event": "session_started", "timestamp": 1.1, "metadata": {"senderName": "Budi"}},
+    {"event": "user", "text": "mau booking dokter gigi", "timestamp": 2.0,
+     "parse_data": {"intent": {"name": "book_appointment", "confidence": 0.9},
+                    "entities": [{"entity": "specialty", "value": "dentist",
+                                  "start": 14, "end": 24}]}},
+    {"event": "slot", "name": "specialty", "value": "dentist", "timestamp": 2.1},
+    {"event": "active_loop", "name": "booking_form", "timestamp": 2.2},
+    {"event": "bot", "text": "Di kota mana?", "timestamp": 2.3, "data": {}},
+    {"event": "action", "name": "action_listen", "timestamp": 2.4},
+    {"event": "user_featurization", "use_text_for_featurization": False, "timestamp": 2.5},
+    {"event": "followup", "name": "action_listen", "timestamp": 2.6},
+    {"event": "restart", "timestamp": 3.0},
+]
+
+
+def test_event_types_resolve_as_in_rasa_with_one_subclass_walk() -> None:
+    proc = subprocess.run(  # noqa: S603
+        [str(ROOT / ".venv-rasa" / "bin" / "python"), "-c", EVENT_PROBE], cwd=ROOT,
+        input=json.dumps(EVENTS), capture_output=True, text=True, timeout=300, check=False)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    result = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert result["after"] == result["before"]
+    resolved, rebuilt = result["after"]
+    assert len(result["names"]) > 20 and all(kind == "ok" for kind, _ in resolved[:-3])
+    assert resolved[-3:] == [["ok", None],  # "topic": the legacy name Rasa ignores
+                             ["error", "Unknown event name 'no_such'."],
+                             ["ok", "ActionExecuted"]]  # an unknown name with a default
+    assert [e["event"] for e in rebuilt] == [e["event"] for e in EVENTS]
+    # one walk builds the table for every known name and the events; each of the 3
+    # unknown lookups rebuilds it (an Event subclass may have been imported since) and
+    # then asks Rasa's own method, which walks again
+    assert result["walks"] == 1 + 3 * 2

@@ -70,7 +70,7 @@ def install_event_type_table() -> None:
     table: dict[str, type] = {}
 
     def rebuild() -> None:
-        table.clear()
+        # Adds, never clears: a concurrent reader sees a name's class or none, never another.
         for cls in common.all_subclasses(Event):  # Rasa's order: the first class of a name wins
             table.setdefault(cls.type_name, cls)
 

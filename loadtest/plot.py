@@ -22,7 +22,9 @@ LABELS = {"embedded:1": "1 worker, embedded store (mongomock + fakeredis)",
           "embedded:1-nologin": "1 worker, embedded, sessions resumed (no argon2 logins)",
           "embedded:1-idle": "1 worker, embedded, idle machine, FastHttpUser (15:27-15:50)",
           "whatsapp:rasa1": "WhatsApp patients, 1 app worker, 1 Rasa (WA reply time)",
-          "whatsapp:rasa2": "WhatsApp patients, 1 app worker, RASA_REPLICAS=2"}
+          "whatsapp:rasa2": "WhatsApp patients, 1 app worker, RASA_REPLICAS=2",
+          "whatsapp:rasa1-events": "WhatsApp patients, 1 Rasa, event-type table (19:11)",
+          "both:rasa1": "web + WhatsApp patients, 1 app worker, 1 Rasa"}
 
 
 def table(results: list[dict[str, Any]]) -> str:

@@ -1,10 +1,12 @@
 """rasa_env/launch.py: the cached validator accepts and rejects exactly what Rasa's own
-`jsonschema.validate` does, with the same error message, and builds the validator once."""
+`jsonschema.validate` does, with the same error message, and builds the validator once;
+the event-type table resolves every name as Rasa's walk does, walking once."""
 
 from __future__ import annotations
 
 import json
 import subprocess
+from typing import Any
 
 import pytest
 
@@ -57,12 +59,18 @@ ANSWERS = [
 ]
 
 
-def test_same_verdicts_and_messages_as_rasa_with_one_schema_check() -> None:
+def run_probe(probe: str, data: object) -> dict[str, Any]:
+    """Run a probe in the Rasa environment with `data` on stdin; its last line of output."""
     proc = subprocess.run(  # noqa: S603
-        [str(ROOT / ".venv-rasa" / "bin" / "python"), "-c", PROBE], cwd=ROOT,
-        input=json.dumps(ANSWERS), capture_output=True, text=True, timeout=300, check=False)
+        [str(ROOT / ".venv-rasa" / "bin" / "python"), "-c", probe], cwd=ROOT,
+        input=json.dumps(data), capture_output=True, text=True, timeout=300, check=False)
     assert proc.returncode == 0, proc.stderr[-3000:]
-    result = json.loads(proc.stdout.strip().splitlines()[-1])
+    result: dict[str, Any] = json.loads(proc.stdout.strip().splitlines()[-1])
+    return result
+
+
+def test_same_verdicts_and_messages_as_rasa_with_one_schema_check() -> None:
+    result = run_probe(PROBE, ANSWERS)
     assert result["after"] == result["before"]
     verdicts = [kind for kind, _ in result["after"]]
     assert verdicts[:4] == ["ok"] * 4
@@ -127,11 +135,7 @@ EVENTS = [
 
 
 def test_event_types_resolve_as_in_rasa_with_one_subclass_walk() -> None:
-    proc = subprocess.run(  # noqa: S603
-        [str(ROOT / ".venv-rasa" / "bin" / "python"), "-c", EVENT_PROBE], cwd=ROOT,
-        input=json.dumps(EVENTS), capture_output=True, text=True, timeout=300, check=False)
-    assert proc.returncode == 0, proc.stderr[-3000:]
-    result = json.loads(proc.stdout.strip().splitlines()[-1])
+    result = run_probe(EVENT_PROBE, EVENTS)
     assert result["after"] == result["before"]
     resolved, rebuilt = result["after"]
     assert len(result["names"]) > 20 and all(kind == "ok" for kind, _ in resolved[:-3])

@@ -18,7 +18,7 @@ cost per message"):
   (recursively, with an `inspect.isabstract` per class) for every event: 93% of the time
   to rebuild a 130-event conversation, 12% of Rasa's time per message in the benchmark,
   and growing with the conversation. Here the name -> class table is built once (and
-  rebuilt if a name is missing, in case an Event subclass was imported later); the first
+  completed if a name is missing, in case an Event subclass was imported later); the first
   match wins as in Rasa's loop, and unknown names behave as before.
 """
 

@@ -144,6 +144,6 @@ def test_event_types_resolve_as_in_rasa_with_one_subclass_walk() -> None:
                              ["ok", "ActionExecuted"]]  # an unknown name with a default
     assert [e["event"] for e in rebuilt] == [e["event"] for e in EVENTS]
     # one walk builds the table for every known name and the events; each of the 3
-    # unknown lookups rebuilds it (an Event subclass may have been imported since) and
+    # unknown lookups walks again to complete it (a subclass may have been imported) and
     # then asks Rasa's own method, which walks again
     assert result["walks"] == 1 + 3 * 2

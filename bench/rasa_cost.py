@@ -58,6 +58,7 @@ class Variant:
 
 PLAIN = Variant("plain `rasa run`", [str(RASA), "run"])
 LAUNCH = Variant("rasa_env/launch.py", RASA_SERVE)
+DEFAULT = [PLAIN, LAUNCH]  # the comparison docs/benchmarks-rasa.md holds
 
 
 def cpu_seconds(server: RasaServer) -> float:
@@ -117,7 +118,7 @@ def report(results: list[Run], cpu: dict[tuple[str, int], float],
            size: tuple[int, int, int], variants: list[Variant], model: Path,
            load: tuple[float, float]) -> str:
     users, messages, rounds = size
-    default = variants == [PLAIN, LAUNCH]
+    default = variants == DEFAULT
     lines = [
         f"# Benchmark: Rasa's cost per message, {variants[0].name} vs {variants[1].name}",
         "",
@@ -158,13 +159,13 @@ def cli() -> None:
     parser.add_argument("--candidate-name", default="candidate")
     parser.add_argument("--no-write", action="store_true", help="print only")
     args = parser.parse_args()
-    variants = [PLAIN, LAUNCH]
+    variants = DEFAULT
     if args.candidate_model or args.candidate_env:
         env = dict(item.split("=", 1) for item in args.candidate_env)
         variants = [LAUNCH, Variant(args.candidate_name, RASA_SERVE, args.candidate_model, env)]
     text = asyncio.run(main(args.users, args.messages, args.rounds, args.model, variants))
     print(text)  # noqa: T201
-    if not args.no_write and variants == [PLAIN, LAUNCH]:  # the doc holds the default only
+    if not args.no_write and variants == DEFAULT:
         DOC.write_text(text)
 
 

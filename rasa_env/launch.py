@@ -69,7 +69,7 @@ def install_event_type_table() -> None:
     original = Event.resolve_by_type
     table: dict[str, type] = {}
 
-    def rebuild() -> None:
+    def complete_table() -> None:
         # Adds, never clears: a concurrent reader sees a name's class or none, never another.
         for cls in common.all_subclasses(Event):  # Rasa's order: the first class of a name wins
             table.setdefault(cls.type_name, cls)
@@ -77,7 +77,7 @@ def install_event_type_table() -> None:
     def resolve_by_type(type_name: str, default: type | None = None) -> type | None:
         cls = table.get(type_name)
         if cls is None:
-            rebuild()
+            complete_table()
             cls = table.get(type_name)
         # an unknown name: Rasa's own answer ("topic", the default, or its ValueError)
         return cls if cls is not None else original(type_name, default)

@@ -1,10 +1,15 @@
-"""Two more fixes for the in-process stand-in: mongomock 4.3 scans a whole collection where
+"""Three more fixes for the in-process stand-in: mongomock 4.3 scans a whole collection where
 MongoDB does not.
 
 - A filter on one `_id` (`update_one({"_id": key}, ...)`, `find_one({"_id": key})`) reads
   every document and tests each. MongoDB uses the `_id` index. Here the document is taken
   from mongomock's own dict by key and the whole filter is still applied to it, so the
   result is the same.
+- A filter with a plain string condition or a date range on a top-level field
+  (`{"wa_id": w, "at": {"$gte": t}}`, the NLU inbox feeder's query) tests every document
+  with the whole filter. MongoDB uses an index. Here a cheap comparison of those fields
+  first drops the documents that cannot match; the whole filter then decides on the rest,
+  so the result is the same.
 - Every read of a collection that has a TTL index (the webhook inbox) first scans all of
   its documents for expired ones, several times per query. Here that pass runs at most
   once per TTL_PASS_S per collection. MongoDB's own TTL monitor runs every 60 seconds and
@@ -18,8 +23,11 @@ a real MongoDB is untouched.
 
 from __future__ import annotations
 
+import operator
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from datetime import datetime
+from functools import partial
 from typing import Any
 
 from bson import ObjectId
@@ -37,6 +45,51 @@ def one_id(spec: Any) -> Any:
     if isinstance(key, bool) or not isinstance(key, _KEY_TYPES):
         return None
     return key
+
+
+Test = Callable[[Any], bool]
+_RANGE = {"$gt": operator.gt, "$gte": operator.ge, "$lt": operator.lt, "$lte": operator.le}
+_MISSING = object()
+
+
+def cheap_tests(spec: Any) -> list[tuple[str, Test]]:
+    """Quick tests a top-level field must pass for the filter to match: a plain string
+    condition (`{"wa_id": w}`) and a date range (`{"at": {"$gte": t}}`). Each test fails
+    only where the filter cannot match; arrays and other types always pass (the whole filter
+    decides on them)."""
+    if not isinstance(spec, dict):
+        return []
+    tests: list[tuple[str, Test]] = []
+    for field, cond in spec.items():
+        if type(field) is not str or "." in field or field.startswith("$"):
+            continue
+        if type(cond) is str:
+            tests.append((field, partial(_equal_or_array, cond)))
+        elif type(cond) is dict and cond and all(
+                op in _RANGE and type(bound) is datetime and bound.tzinfo is None
+                for op, bound in cond.items()):
+            bounds = [(_RANGE[op], bound) for op, bound in cond.items()]
+            tests.append((field, partial(_in_range_or_other, bounds)))
+    return tests
+
+
+def _equal_or_array(want: str, value: Any) -> bool:
+    return value == want or isinstance(value, (list, tuple))
+
+
+def _in_range_or_other(bounds: list[tuple[Callable[[Any, Any], bool], datetime]],
+                       value: Any) -> bool:
+    # mongomock stores dates naive (UTC, milliseconds) and compares them with plain operators
+    if type(value) is not datetime or value.tzinfo is not None:
+        return True
+    return all(op(value, bound) for op, bound in bounds)
+
+
+def could_match(doc: dict[str, Any], tests: list[tuple[str, Test]]) -> bool:
+    for field, test in tests:
+        if not test(doc.get(field, _MISSING)):
+            return False
+    return True
 
 
 def apply() -> None:
@@ -59,7 +112,8 @@ def apply() -> None:
     def iter_documents(self: Any, spec: Any) -> Iterator[dict[str, Any]]:
         key = one_id(spec)
         if key is None:
-            return scan(self, spec)
+            tests = cheap_tests(spec)
+            return scan(self, spec) if not tests else narrowed_scan(self._store, spec, tests)
         store = self._store
         store._remove_expired_documents()
         with store._rwlock.reader():
@@ -77,6 +131,15 @@ def apply() -> None:
             return
         self._klinik_ttl_pass = now
         expire(self)
+
+    def narrowed_scan(store: Any, spec: dict[str, Any],
+                      tests: list[tuple[str, Test]]) -> Iterator[dict[str, Any]]:
+        store._remove_expired_documents()
+        with store._rwlock.reader():
+            docs = [d for d in store._documents.values() if could_match(d, tests)]
+        if not docs:
+            filtering.filter_applies(spec, {})  # validates the filter like a scan would
+        return (d for d in docs if filtering.filter_applies(spec, d))
 
     Collection._iter_documents = iter_documents  # type: ignore[method-assign]
     CollectionStore._remove_expired_documents = remove_expired  # type: ignore[method-assign]

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 
 import mongomock
 import pytest
 from bson import ObjectId
+from mongomock import filtering
 from mongomock.collection import Collection
+from mongomock.helpers import patch_datetime_awareness_in_document
 
 from booking import mongomock_lookups
 from booking.store import MongoStore
@@ -46,6 +48,75 @@ def _matches(doc: dict, field: str, want: object) -> bool:
     if isinstance(want, list):
         return value == want
     return type(value) is type(want) and value == want
+
+
+T0 = datetime(2026, 12, 1, 8, 0)
+MIXED = [
+    {"_id": 1, "wa_id": "a", "at": T0, "direction": "in"},
+    {"_id": 2, "wa_id": "b", "at": T0 + timedelta(minutes=5), "direction": "in"},
+    {"_id": 3, "wa_id": ["a", "c"], "at": [T0 - timedelta(days=1), T0 + timedelta(days=1)]},
+    {"_id": 4, "wa_id": {"x": "a"}, "at": "2026-12-01"},
+    {"_id": 5, "at": None, "direction": "out"},
+    {"_id": 6, "wa_id": "a", "at": T0 + timedelta(milliseconds=1), "direction": "out"},
+    {"_id": 7, "wa_id": "A", "at": T0 + timedelta(hours=1), "direction": ("in",)},
+    {"_id": 8, "wa_id": 1, "at": T0 - timedelta(hours=1), "direction": "in"},
+    {"_id": 9, "wa_id": "a", "at": T0 + timedelta(days=1), "direction": "in"},
+]
+
+
+@pytest.mark.parametrize("spec", [
+    {"wa_id": "a"}, {"wa_id": "c"}, {"wa_id": "x"}, {"wa_id": "a", "direction": "in"},
+    {"direction": "in"}, {"at": {"$gte": T0}}, {"at": {"$gt": T0}},
+    {"at": {"$gte": T0, "$lt": T0 + timedelta(minutes=5)}}, {"at": {"$lte": T0}},
+    {"wa_id": "a", "at": {"$gte": T0 + timedelta(microseconds=500)}},
+    {"at": {"$gte": datetime(2026, 12, 1, 15, 0, tzinfo=timezone(timedelta(hours=7)))}},
+    {"wa_id": "a", "$or": [{"direction": "out"}, {"at": T0}]}, {"wa_id.x": "a"},
+    {"wa_id": {"$ne": "a"}}, {"wa_id": "a", "direction": {"$exists": False}},
+    {"at": {"$gte": T0, "$ne": T0}}, {"wa_id": None}, {"wa_id": "a", "at": {"$gte": "2026"}},
+])
+def test_narrowed_scans_find_what_mongomocks_filter_finds(spec: dict) -> None:
+    store = MongoStore.from_url(None)
+    store.kv.insert_many([dict(d) for d in MIXED])
+    # the oracle: mongomock's own filter over every stored document, in its order
+    oracle = mongomock.MongoClient().db.kv
+    oracle.insert_many([dict(d) for d in MIXED])
+    expected = [d["_id"] for d in oracle._store.documents
+                if filtering.filter_applies(patch_datetime_awareness_in_document(spec), d)]
+    assert [d["_id"] for d in store.kv.find(spec)] == expected
+    assert store.kv.count_documents(spec) == len(expected)
+    assert [d["_id"] for d in store.kv.find(spec).sort("_id", -1).limit(2)] == \
+        sorted(expected, reverse=True)[:2]
+
+
+def test_the_mixed_cases_are_not_all_empty() -> None:
+    store = MongoStore.from_url(None)
+    store.kv.insert_many([dict(d) for d in MIXED])
+    assert [d["_id"] for d in store.kv.find({"wa_id": "a"})] == [1, 3, 6, 9]
+    assert [d["_id"] for d in store.kv.find({"at": {"$gte": T0}})] == [1, 2, 3, 6, 7, 9]
+    assert mongomock_lookups.cheap_tests({"wa_id": "a", "at": {"$gte": T0}, "n.x": "a",
+                                          "$or": [], "d": {"$ne": "a"}}) != []
+
+
+def test_only_documents_that_could_match_meet_the_whole_filter(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    store = MongoStore.from_url(None)
+    store.kv.insert_many([dict(d) for d in MIXED])
+    tested: list[object] = []
+    whole = filtering.filter_applies
+    monkeypatch.setattr(filtering, "filter_applies",
+                        lambda spec, doc: tested.append(doc.get("_id")) or whole(spec, doc))
+    spec = {"wa_id": "a", "at": {"$gte": T0, "$lt": T0 + timedelta(minutes=1)}}
+    assert [d["_id"] for d in store.kv.find(spec)] == [1, 3, 6]  # 3: one date each bound
+    assert tested == [1, 3, 6]     # not 9 (too late), nor the other senders
+
+
+def test_narrowing_keeps_mongomocks_errors() -> None:
+    store = MongoStore.from_url(None)
+    store.kv.insert_many([dict(d) for d in MIXED])
+    with pytest.raises(mongomock.OperationFailure):   # no document passes "wa_id": still raised
+        list(store.kv.find({"n": {"$nope": 1}, "wa_id": "nobody"}))
+    # mongomock stops at the first failing field, so this one never reaches "$nope"
+    assert list(store.kv.find({"wa_id": "nobody", "n": {"$nope": 1}})) == []
 
 
 def test_updates_by_id_touch_only_that_document() -> None:

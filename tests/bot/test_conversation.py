@@ -79,8 +79,10 @@ async def book(app: BotApp) -> tuple[Booked, BookingService]:
                            text="Pengingat")
     app.store.enqueue([reminder.to_doc()])
     assert await app.rt.dispatcher.run_once() >= 1
-    assert app.sandbox.sent_to(WA, "template")[-1]["quick_replies"] == \
-        ["Hadir", "Ubah jadwal", "Batal"]
+    # The confirmation and the reminder go out concurrently: pick the reminder by name.
+    reminders = [s for s in app.sandbox.sent_to(WA, "template")
+                 if s["template"] == "appointment_reminder"]
+    assert [s["quick_replies"] for s in reminders] == [["Hadir", "Ubah jadwal", "Batal"]]
     return result, service
 
 

@@ -3,6 +3,9 @@ bearer token required; the public port does not serve it)."""
 
 from __future__ import annotations
 
+import asyncio
+import json
+import os
 import subprocess
 import sys
 from collections.abc import AsyncIterator
@@ -109,3 +112,86 @@ async def test_standalone_action_server_serves_the_executor(aiohttp_client: Any,
         "action_handle_fallback", {}, text="asdf", intent="nlu_fallback"), headers=AUTH)
     assert resp.status == 200
     assert (await resp.json())["responses"][0]["response"] == "utter_fallback"
+
+
+# Runs in the Rasa environment through rasa_env/launch.py: one action, called from Rasa's own
+# RemoteAction for each domain file in turn; prints which of domain/domain_digest each HTTP
+# request carried and the events each call returned.
+DIGEST_PROBE = r"""
+import asyncio, json, sys
+sys.path.insert(0, "rasa_env")
+import launch
+launch.install()
+from rasa.core.actions.action import RemoteAction
+from rasa.core.channels.channel import CollectingOutputChannel
+from rasa.core.nlg import TemplatedNaturalLanguageGenerator
+from rasa.shared.core.domain import Domain
+from rasa.shared.core.events import UserUttered
+from rasa.shared.core.trackers import DialogueStateTracker
+from rasa.utils.endpoints import EndpointConfig
+
+args = json.loads(sys.stdin.read())
+sent = []
+request = EndpointConfig.request
+async def recorded(self, **kwargs):
+    sent.append(sorted(k for k in ("domain", "domain_digest") if k in kwargs["json"]))
+    return await request(self, **kwargs)
+EndpointConfig.request = recorded
+
+async def main():
+    endpoint = EndpointConfig(args["url"], headers={"Authorization": "Bearer " + args["token"]})
+    calls = []
+    for path in args["domains"]:
+        domain = Domain.load(path)
+        user = UserUttered("Hello, I would like to book an appointment with a doctor please",
+                           {"name": "book_appointment", "confidence": 0.99})
+        tracker = DialogueStateTracker.from_events(args["sender"], [user], slots=domain.slots)
+        sent.clear()
+        events = await RemoteAction("action_validate_slot_mappings", endpoint).run(
+            CollectingOutputChannel(), TemplatedNaturalLanguageGenerator(domain.responses),
+            tracker, domain)
+        calls.append({"sent": list(sent), "events": [
+            {k: v for k, v in e.as_dict().items() if k != "timestamp"} for e in events]})
+    print(json.dumps(calls))
+asyncio.run(main())
+"""
+
+
+async def run_digest_probe(port: int, domains: list[str], without: str
+                           ) -> list[dict[str, Any]]:
+    proc = await asyncio.create_subprocess_exec(
+        str(ROOT / ".venv-rasa" / "bin" / "python"), "-c", DIGEST_PROBE, cwd=ROOT,
+        env={**os.environ, "LAUNCH_WITHOUT": without}, stdin=asyncio.subprocess.PIPE,
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+    args = {"url": f"http://127.0.0.1:{port}/webhook/actions", "token": TOKEN,
+            "sender": SENDER, "domains": domains}
+    out, err = await asyncio.wait_for(proc.communicate(json.dumps(args).encode()), 280)
+    assert proc.returncode == 0, err.decode()[-3000:]
+    result: list[dict[str, Any]] = json.loads(out.decode().strip().splitlines()[-1])
+    return result
+
+
+@pytest.mark.rasa
+@pytest.mark.timeout(600)
+@pytest.mark.parametrize("sync_store", ["mongomock"], indirect=True)
+async def test_rasa_sends_the_domain_only_when_the_action_server_asks(
+        internal: Internal, tmp_path: Path) -> None:
+    """launch.py's digest protocol against the app's real endpoint (rasa_sdk 3.21)."""
+    changed = tmp_path / "domain.yml"
+    changed.write_text((ROOT / "domain.yml").read_text().replace(
+        "session_expiration_time: 120", "session_expiration_time: 121"))
+    domains = ["domain.yml", "domain.yml", str(changed), "domain.yml"]
+    port = int(internal.base.rsplit(":", 1)[1])
+    with_digest = await run_digest_probe(port, domains, without="")
+    assert [c["sent"] for c in with_digest] == [
+        [["domain_digest"], ["domain", "domain_digest"]],   # unknown digest: 449, then the domain
+        [["domain_digest"]],                                 # same domain: the digest is enough
+        [["domain_digest"], ["domain", "domain_digest"]],   # another domain (a new model)
+        [["domain_digest"], ["domain", "domain_digest"]]]   # and back
+    every_time = await run_digest_probe(port, domains, without="domain_digest")
+    assert [c["sent"] for c in every_time] == [[["domain"]]] * 4
+    # the action saw the domain on every call: its slot extraction ran the same way
+    assert [c["events"] for c in with_digest] == [c["events"] for c in every_time]
+    # (the language slot is filled by a custom mapping that rasa_sdk finds in the domain)
+    assert all({"event": "slot", "name": "language", "value": "en"} in c["events"]
+               for c in with_digest)

@@ -1,11 +1,13 @@
 """rasa_env/launch.py: the cached validator accepts and rejects exactly what Rasa's own
 `jsonschema.validate` does, with the same error message, and builds the validator once;
-the event-type table resolves every name as Rasa's walk does, walking once."""
+the event-type table resolves every name as Rasa's walk does, walking once; the FAQ-only
+ResponseSelector gives Rasa's answer on FAQ messages and only skips the others."""
 
 from __future__ import annotations
 
 import json
 import subprocess
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -147,3 +149,50 @@ def test_event_types_resolve_as_in_rasa_with_one_subclass_walk() -> None:
     # unknown lookups walks again to complete it (a subclass may have been imported) and
     # then asks Rasa's own method, which walks again
     assert result["walks"] == 1 + 3 * 2
+
+
+# The project's model parses each message through Rasa's own ResponseSelector, then, loaded
+# again after the install (a graph node keeps the method it found when it was built),
+# through the installed one.
+SELECTOR_PROBE = r"""
+import asyncio, json, sys
+sys.path.insert(0, "rasa_env")
+from rasa.core.agent import load_agent
+import launch
+
+args = json.loads(sys.stdin.read())
+
+async def parse(texts):
+    agent = await load_agent(model_path=args["model"])
+    return [await agent.parse_message(t) for t in texts]
+
+async def main():
+    before = await parse(args["texts"])
+    launch.install_faq_only_selector()
+    after = await parse(args["texts"])
+    print(json.dumps({"before": before, "after": after}))
+asyncio.run(main())
+"""
+
+MESSAGES = ["jam buka klinik sampai jam berapa?", "berapa biaya konsultasi dokter umum",
+            "bisa pakai BPJS?", "what are your opening hours", "where is the clinic",
+            "mau booking dokter gigi di bandung besok pagi", "halo", "terima kasih",
+            "batalkan booking saya", "saya mau bicara dengan admin", "asdf qwerty"]
+
+
+@pytest.mark.timeout(600)
+def test_the_selector_answers_faq_messages_as_rasa_and_skips_the_rest(
+        rasa_model: Path) -> None:
+    result = run_probe(SELECTOR_PROBE, {"model": str(rasa_model), "texts": MESSAGES})
+    faq = 0
+    for before, after in zip(result["before"], result["after"], strict=True):
+        selector = before.pop("response_selector")
+        # DIET's intent, which the selector sees (FallbackClassifier may put nlu_fallback
+        # on top later; the selector's answer is then not read either)
+        diet = next(i["name"] for i in before["intent_ranking"] if i["name"] != "nlu_fallback")
+        assert after.pop("response_selector") == (
+            selector if diet == "faq"
+            else {"all_retrieval_intents": selector["all_retrieval_intents"]})
+        assert after == before  # intent, ranking, entities: untouched
+        faq += before["intent"]["name"] == "faq"
+    assert 3 <= faq < len(MESSAGES)   # both kinds of message were there

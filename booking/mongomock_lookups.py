@@ -25,9 +25,8 @@ from __future__ import annotations
 
 import operator
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime
-from functools import partial
 from typing import Any
 
 from bson import ObjectId
@@ -47,49 +46,51 @@ def one_id(spec: Any) -> Any:
     return key
 
 
-Test = Callable[[Any], bool]
+Bounds = list[tuple[Callable[[Any, Any], bool], datetime]]
+# (field, the string it must equal, None) or (field, None, the date bounds it must meet)
+Narrowing = list[tuple[str, str | None, Bounds | None]]
 _RANGE = {"$gt": operator.gt, "$gte": operator.ge, "$lt": operator.lt, "$lte": operator.le}
 _MISSING = object()
 
 
-def cheap_tests(spec: Any) -> list[tuple[str, Test]]:
+def cheap_tests(spec: Any) -> Narrowing:
     """Quick tests a top-level field must pass for the filter to match: a plain string
     condition (`{"wa_id": w}`) and a date range (`{"at": {"$gte": t}}`). Each test fails
     only where the filter cannot match; arrays and other types always pass (the whole filter
-    decides on them)."""
+    decides on them). String tests come first: they are the cheaper ones."""
     if not isinstance(spec, dict):
         return []
-    tests: list[tuple[str, Test]] = []
+    equal: Narrowing = []
+    ranges: Narrowing = []
     for field, cond in spec.items():
         if type(field) is not str or "." in field or field.startswith("$"):
             continue
         if type(cond) is str:
-            tests.append((field, partial(_equal_or_array, cond)))
+            equal.append((field, cond, None))
         elif type(cond) is dict and cond and all(
                 op in _RANGE and type(bound) is datetime and bound.tzinfo is None
                 for op, bound in cond.items()):
-            bounds = [(_RANGE[op], bound) for op, bound in cond.items()]
-            tests.append((field, partial(_in_range_or_other, bounds)))
-    return tests
+            ranges.append((field, None, [(_RANGE[op], bound) for op, bound in cond.items()]))
+    return equal + ranges
 
 
-def _equal_or_array(want: str, value: Any) -> bool:
-    return value == want or isinstance(value, (list, tuple))
+def narrow(docs: Iterable[dict[str, Any]], tests: Narrowing) -> list[dict[str, Any]]:
+    """The documents that pass every test, in their order."""
+    kept = list(docs)
+    for field, want, bounds in tests:
+        if bounds is None:
+            kept = [d for d in kept
+                    if (v := d.get(field)) == want or isinstance(v, (list, tuple))]
+        else:
+            kept = [d for d in kept if _in_range_or_other(bounds, d.get(field, _MISSING))]
+    return kept
 
 
-def _in_range_or_other(bounds: list[tuple[Callable[[Any, Any], bool], datetime]],
-                       value: Any) -> bool:
+def _in_range_or_other(bounds: Bounds, value: Any) -> bool:
     # mongomock stores dates naive (UTC, milliseconds) and compares them with plain operators
     if type(value) is not datetime or value.tzinfo is not None:
         return True
     return all(op(value, bound) for op, bound in bounds)
-
-
-def could_match(doc: dict[str, Any], tests: list[tuple[str, Test]]) -> bool:
-    for field, test in tests:
-        if not test(doc.get(field, _MISSING)):
-            return False
-    return True
 
 
 def apply() -> None:
@@ -133,10 +134,13 @@ def apply() -> None:
         expire(self)
 
     def narrowed_scan(store: Any, spec: dict[str, Any],
-                      tests: list[tuple[str, Test]]) -> Iterator[dict[str, Any]]:
+                      tests: Narrowing) -> Iterator[dict[str, Any]]:
         store._remove_expired_documents()
         with store._rwlock.reader():
-            docs = [d for d in store._documents.values() if could_match(d, tests)]
+            # dict's own view of the OrderedDict: the same (insertion) order, since
+            # mongomock never reorders it, without a key lookup (an ObjectId hash) per
+            # document
+            docs = narrow(dict.values(store._documents), tests)
         if not docs:
             filtering.filter_applies(spec, {})  # validates the filter like a scan would
         return (d for d in docs if filtering.filter_applies(spec, d))

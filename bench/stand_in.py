@@ -4,8 +4,8 @@
 
 Fills a mongomock chat log as the gateway does (inbound and outbound messages of several
 senders, one a second) and times the NLU inbox feeder's query (`recent_inbound`: one
-sender's inbound messages of the last 10 minutes) and a booking query by patient, with the
-narrowing and with mongomock's own scan, alternating in one run. Prints a table (medians);
+sender's inbound messages of the last 10 minutes), one sender's latest messages and a
+lookup of messages by id (`$in`), with the narrowing and with mongomock's own scan, alternating in one run. Prints a table (medians);
 the figures are in docs/scale-out.md.
 """
 
@@ -51,11 +51,14 @@ def main() -> None:
     now = datetime.now(UTC)
     fill(store, args.logs, args.senders, now)
     sender = f"6281200{3:06d}"
+    wanted = [f"wamid.{i}" for i in range(args.logs - 40, args.logs, 2)]
     queries: dict[str, Callable[[], Any]] = {
         "recent_inbound (sender, direction, at >= 10 min ago)":
             lambda: recent_inbound(store, sender, now - timedelta(minutes=10)),
         "chat log of one sender, newest 20 (sender only)":
             lambda: list(store.chat_logs.find({"wa_id": sender}).sort("at", -1).limit(20)),
+        "20 messages by id (`$in`, as the NLU inbox's `seen`)":
+            lambda: list(store.chat_logs.find({"message_id": {"$in": wanted}})),
     }
     narrowing = mongomock_lookups.cheap_tests
     results: dict[tuple[str, str], list[float]] = {}

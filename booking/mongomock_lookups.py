@@ -47,15 +47,17 @@ def one_id(spec: Any) -> Any:
 
 
 Bounds = list[tuple[Callable[[Any, Any], bool], datetime]]
-# (field, the string it must equal, None) or (field, None, the date bounds it must meet)
-Narrowing = list[tuple[str, str | None, Bounds | None]]
+# (field, the string it must equal or the strings it must be one of, None), or
+# (field, None, the date bounds it must meet)
+Narrowing = list[tuple[str, str | frozenset[str] | None, Bounds | None]]
 _RANGE = {"$gt": operator.gt, "$gte": operator.ge, "$lt": operator.lt, "$lte": operator.le}
 _MISSING = object()
 
 
 def cheap_tests(spec: Any) -> Narrowing:
     """Quick tests a top-level field must pass for the filter to match: a plain string
-    condition (`{"wa_id": w}`) and a date range (`{"at": {"$gte": t}}`). Each test fails
+    condition (`{"wa_id": w}`), a list of strings (`{"wa_id": {"$in": [w, v]}}`) and a date
+    range (`{"at": {"$gte": t}}`). Each test fails
     only where the filter cannot match; arrays and other types always pass (the whole filter
     decides on them). String tests come first: they are the cheaper ones."""
     if not isinstance(spec, dict):
@@ -67,6 +69,9 @@ def cheap_tests(spec: Any) -> Narrowing:
             continue
         if type(cond) is str:
             equal.append((field, cond, None))
+        elif type(cond) is dict and list(cond) == ["$in"] and type(cond["$in"]) is list \
+                and all(type(v) is str for v in cond["$in"]):
+            equal.append((field, frozenset(cond["$in"]), None))
         elif type(cond) is dict and cond and all(
                 op in _RANGE and type(bound) is datetime and bound.tzinfo is None
                 for op, bound in cond.items()):
@@ -78,10 +83,13 @@ def narrow(docs: Iterable[dict[str, Any]], tests: Narrowing) -> list[dict[str, A
     """The documents that pass every test, in their order."""
     kept = list(docs)
     for field, want, bounds in tests:
-        if bounds is None:
+        if isinstance(want, str):
             kept = [d for d in kept
                     if (v := d.get(field)) == want or isinstance(v, (list, tuple))]
-        else:
+        elif want is not None:
+            kept = [d for d in kept if isinstance(v := d.get(field), str) and v in want
+                    or isinstance(v, (list, tuple))]
+        elif bounds is not None:
             kept = [d for d in kept if _in_range_or_other(bounds, d.get(field, _MISSING))]
     return kept
 

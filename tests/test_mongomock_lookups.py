@@ -73,6 +73,9 @@ MIXED = [
     {"wa_id": "a", "$or": [{"direction": "out"}, {"at": T0}]}, {"wa_id.x": "a"},
     {"wa_id": {"$ne": "a"}}, {"wa_id": "a", "direction": {"$exists": False}},
     {"at": {"$gte": T0, "$ne": T0}}, {"wa_id": None}, {"wa_id": "a", "at": {"$gte": "2026"}},
+    {"wa_id": {"$in": ["a", "c"]}}, {"wa_id": {"$in": []}}, {"wa_id": {"$in": ["A", 1]}},
+    {"_id": {"$in": [1, 2]}}, {"direction": {"$in": ["in"]}, "at": {"$lt": T0}},
+    {"wa_id": {"$in": ["x"], "$ne": "a"}},
 ])
 def test_narrowed_scans_find_what_mongomocks_filter_finds(spec: dict) -> None:
     store = MongoStore.from_url(None)
@@ -94,8 +97,8 @@ def test_the_mixed_cases_are_not_all_empty() -> None:
     assert [d["_id"] for d in store.kv.find({"wa_id": "a"})] == [1, 3, 6, 9]
     assert [d["_id"] for d in store.kv.find({"at": {"$gte": T0}})] == [1, 2, 3, 6, 7, 9]
     assert [field for field, _, _ in mongomock_lookups.cheap_tests(
-        {"at": {"$gte": T0}, "wa_id": "a", "n.x": "a", "$or": [], "d": {"$ne": "a"}})] == \
-        ["wa_id", "at"]
+        {"at": {"$gte": T0}, "wa_id": "a", "n.x": "a", "$or": [], "d": {"$ne": "a"},
+         "e": {"$in": ["a", "b"]}, "f": {"$in": ["a", 1]}})] == ["wa_id", "e", "at"]
 
 
 def test_only_documents_that_could_match_meet_the_whole_filter(

@@ -5,8 +5,8 @@
 Fills a mongomock chat log as the gateway does (inbound and outbound messages of several
 senders, one a second) and times the NLU inbox feeder's query (`recent_inbound`: one
 sender's inbound messages of the last 10 minutes), one sender's latest messages and a
-lookup of messages by id (`$in`), with the narrowing and with mongomock's own scan, alternating in one run. Prints a table (medians);
-the figures are in docs/scale-out.md.
+lookup of messages by id (`$in`), with the narrowing and with mongomock's own scan,
+alternating in one run. Prints a table (medians); the figures are in docs/scale-out.md.
 """
 
 from __future__ import annotations

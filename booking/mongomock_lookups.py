@@ -5,11 +5,11 @@ MongoDB does not.
   every document and tests each. MongoDB uses the `_id` index. Here the document is taken
   from mongomock's own dict by key and the whole filter is still applied to it, so the
   result is the same.
-- A filter with a plain string condition or a date range on a top-level field
-  (`{"wa_id": w, "at": {"$gte": t}}`, the NLU inbox feeder's query) tests every document
-  with the whole filter. MongoDB uses an index. Here a cheap comparison of those fields
-  first drops the documents that cannot match; the whole filter then decides on the rest,
-  so the result is the same.
+- A filter with a plain string condition, a `$in` list of strings or a date range on a
+  top-level field (`{"wa_id": w, "at": {"$gte": t}}`, the NLU inbox feeder's queries)
+  tests every document with the whole filter. MongoDB uses an index. Here a cheap
+  comparison of those fields first drops the documents that cannot match; the whole filter
+  then decides on the rest, so the result is the same.
 - Every read of a collection that has a TTL index (the webhook inbox) first scans all of
   its documents for expired ones, several times per query. Here that pass runs at most
   once per TTL_PASS_S per collection. MongoDB's own TTL monitor runs every 60 seconds and
@@ -57,9 +57,9 @@ _MISSING = object()
 def cheap_tests(spec: Any) -> Narrowing:
     """Quick tests a top-level field must pass for the filter to match: a plain string
     condition (`{"wa_id": w}`), a list of strings (`{"wa_id": {"$in": [w, v]}}`) and a date
-    range (`{"at": {"$gte": t}}`). Each test fails
-    only where the filter cannot match; arrays and other types always pass (the whole filter
-    decides on them). String tests come first: they are the cheaper ones."""
+    range (`{"at": {"$gte": t}}`). Each test fails only where the filter cannot match;
+    arrays and other types always pass (the whole filter decides on them). String tests
+    come first: they are the cheaper ones."""
     if not isinstance(spec, dict):
         return []
     equal: Narrowing = []

@@ -1,5 +1,6 @@
-"""`rasa` with per-message costs of Rasa 3.6 removed: two replaced by drop-ins that give
-the same results, one by the newer action-server protocol.
+"""`rasa` with per-message costs of Rasa 3.6 removed: two by drop-ins that give the same
+results, one by Rasa 3.7's action-server protocol, one by not computing an answer that
+nothing reads.
 
     .venv-rasa/bin/python rasa_env/launch.py run --enable-api ...   (any `rasa` command)
 
@@ -173,8 +174,9 @@ def install_faq_only_selector() -> None:
             else set(self.all_retrieval_intents)
         asked = [m for m in messages if (m.get(INTENT) or {}).get(INTENT_NAME_KEY) in wanted]
         original(self, asked)
+        answered = {id(m) for m in asked}   # by identity: Message equality compares content
         for m in messages:
-            if m not in asked:   # what Rasa reads to know the retrieval intents, no prediction
+            if id(m) not in answered:   # what Rasa reads to know the retrieval intents
                 props = m.get(RESPONSE_SELECTOR_PROPERTY_NAME, {})
                 props[RESPONSE_SELECTOR_RETRIEVAL_INTENTS] = self.all_retrieval_intents
                 m.set(RESPONSE_SELECTOR_PROPERTY_NAME, props, add_to_output=True)

@@ -57,18 +57,24 @@ class Site:
             return resp.status, body
 
 
+# The tests book the first free slot and then change it: with the default notice (60 min)
+# that slot can fall inside the 2-hour change cutoff at some times of day (in the morning
+# WIB the first slot is today's). 3 hours of notice keeps every first slot changeable.
+NOTICE = {"min_notice_minutes": 180}
+
+
 def seed(store: MongoStore) -> dict[str, User]:
     """Two paediatricians in Jakarta (WIB), one in Makassar (WITA); a doctor account, an
     admin and two patients."""
     store.upsert_doctor(make_doctor(id="doc-anak-1", name="dr. Ayu Lestari, Sp.A",
                                     specialty="pediatrics", clinic="Klinik Sehat Menteng",
                                     address="Jl. Teuku Umar 1", user_id="user-web-doc",
-                                    languages=["id", "en"]))
+                                    languages=["id", "en"], **NOTICE))
     store.upsert_doctor(make_doctor(id="doc-anak-2", name="dr. Bima Putra, Sp.A",
-                                    specialty="pediatrics", clinic="Klinik Kemang"))
+                                    specialty="pediatrics", clinic="Klinik Kemang", **NOTICE))
     store.upsert_doctor(make_doctor(id="doc-anak-mks", name="dr. Citra Dewi, Sp.A",
                                     specialty="pediatrics", city="Makassar",
-                                    timezone="Asia/Makassar", clinic="Klinik Losari"))
+                                    timezone="Asia/Makassar", clinic="Klinik Losari", **NOTICE))
     users = (
         User(id="user-web-pat", name="Rina Pasien", email="rina@web.test",
              whatsapp="6281200000901", role=Role.patient, password_hash=password_hash()),

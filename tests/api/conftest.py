@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import aiohttp
@@ -98,11 +98,16 @@ class Api:
         return {"Authorization": "Bearer " + issue_tokens(self.settings, user)["access_token"]}
 
     async def first_slots(self, doctor_id: str, n: int = 1, *, days: int = 20) -> list[str]:
+        """The first n free slots a patient can still change: the app runs on the real
+        clock, and a slot inside the 2-hour change cutoff (the first of the day from 07:00
+        WIB on, with 60 minutes of notice) could be booked but not cancelled."""
         today = date.today()
         resp = await self.client.get(f"/doctors/{doctor_id}/slots", params={
             "from": today.isoformat(), "to": (today + timedelta(days=days)).isoformat()})
         assert resp.status == 200, await resp.text()
-        slots = (await resp.json())["slots"]
+        changeable = datetime.now(UTC) + timedelta(hours=3)
+        slots = [s for s in (await resp.json())["slots"]
+                 if datetime.fromisoformat(s["start"]) >= changeable]
         assert len(slots) >= n
         return [slot["start"] for slot in slots[:n]]
 

@@ -120,17 +120,23 @@ def apply() -> None:
 
     def iter_documents(self: Any, spec: Any) -> Iterator[dict[str, Any]]:
         key = one_id(spec)
-        if key is None:
-            tests = cheap_tests(spec)
-            return scan(self, spec) if not tests else narrowed_scan(self._store, spec, tests)
+        tests = cheap_tests(spec) if key is None else []
+        if key is None and not tests:
+            return scan(self, spec)
         store = self._store
         store._remove_expired_documents()
         with store._rwlock.reader():
-            doc = store._documents.get(key)
-        if doc is None:
+            if key is not None:
+                docs = [d for d in (store._documents.get(key),) if d is not None]
+            else:
+                # dict's own view of the OrderedDict: the same (insertion) order, since
+                # mongomock never reorders it, without a key lookup (an ObjectId hash) per
+                # document
+                docs = narrow(dict.values(store._documents), tests)
+        if not docs:
             filtering.filter_applies(spec, {})  # validates the filter like a scan would
-            return iter(())
-        return iter([doc] if filtering.filter_applies(spec, doc) else [])
+        # the whole filter decides on every candidate
+        return (d for d in docs if filtering.filter_applies(spec, d))
 
     def remove_expired(self: Any) -> None:
         if not self._ttl_indexes:
@@ -140,18 +146,6 @@ def apply() -> None:
             return
         self._klinik_ttl_pass = now
         expire(self)
-
-    def narrowed_scan(store: Any, spec: dict[str, Any],
-                      tests: Narrowing) -> Iterator[dict[str, Any]]:
-        store._remove_expired_documents()
-        with store._rwlock.reader():
-            # dict's own view of the OrderedDict: the same (insertion) order, since
-            # mongomock never reorders it, without a key lookup (an ObjectId hash) per
-            # document
-            docs = narrow(dict.values(store._documents), tests)
-        if not docs:
-            filtering.filter_applies(spec, {})  # validates the filter like a scan would
-        return (d for d in docs if filtering.filter_applies(spec, d))
 
     Collection._iter_documents = iter_documents  # type: ignore[method-assign]
     CollectionStore._remove_expired_documents = remove_expired  # type: ignore[method-assign]

@@ -76,7 +76,18 @@ class Run:
     users: int
     latencies_ms: list[float] = field(default_factory=list)
     wall_s: float = 0.0
+    cpu_s: float = 0.0  # this process (app, driver, sandbox; not Rasa)
+    rasa_cpu_s: float = 0.0  # the Rasa servers' processes
     errors: int = 0
+
+    @property
+    def cpu_ms(self) -> float:
+        return 1000 * self.cpu_s / len(self.latencies_ms) if self.latencies_ms else float("nan")
+
+    @property
+    def rasa_cpu_ms(self) -> float:
+        return 1000 * self.rasa_cpu_s / len(self.latencies_ms) if self.latencies_ms \
+            else float("nan")
 
     @property
     def throughput(self) -> float:
@@ -87,6 +98,18 @@ class Run:
         if not data:
             return float("nan")
         return data[min(len(data) - 1, int(round(q * (len(data) - 1))))]
+
+
+def process_cpu_s(pids: Sequence[int]) -> float:
+    """User + system CPU seconds of these processes so far (all their threads; Linux)."""
+    total = 0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += int(fields[11]) + int(fields[12])  # utime, stime (fields 14 and 15)
+    return total / os.sysconf("SC_CLK_TCK")
 
 
 async def rest_turn(session: aiohttp.ClientSession, base: str, wa: str, text: str) -> float:
@@ -114,31 +137,36 @@ async def drive(name: str, users: int, messages: int,
             except Exception:  # noqa: BLE001 - counted and reported
                 run.errors += 1
 
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     await asyncio.gather(*(patient(i) for i in range(users)))
     run.wall_s = time.perf_counter() - started
+    run.cpu_s = time.process_time() - cpu
     return run
 
 
 async def main(users: int, messages: int, rounds: int, model_path: str | None = None,
-               replicas: int = 1) -> str:
-    model = Path(model_path) if model_path else await asyncio.to_thread(ensure_model)
+               replicas: int = 1, gateway_only: bool = False) -> str:
     action_port = free_port()
-    servers = [await asyncio.to_thread(start_rasa, model,
-                                       f"http://127.0.0.1:{action_port}/webhook/actions",
-                                       action_token=BENCH_ACTIONS_TOKEN)
-               for _ in range(replicas)]
-    rasa = servers[0]
-    urls = [s.url for s in servers]
+    stub = await FakeRasa(replier=_stub_replies).start()
+    if gateway_only:  # no Rasa at all: the stub from the start
+        servers: list[Any] = []
+        urls, rasa_token = [stub.url], "bench-stub-token"  # noqa: S105 - the stub checks none
+    else:
+        model = Path(model_path) if model_path else await asyncio.to_thread(ensure_model)
+        servers = [await asyncio.to_thread(start_rasa, model,
+                                           f"http://127.0.0.1:{action_port}/webhook/actions",
+                                           action_token=BENCH_ACTIONS_TOKEN)
+                   for _ in range(replicas)]
+        urls, rasa_token = [s.url for s in servers], servers[0].auth_token
     sandbox = WatiSandbox(token="bench-token", status_webhooks=False, enforce_window=False,
                           read_receipts=False)
     await sandbox.start()
     store = MongoStore.from_url(None)
     settings = Settings(roles="bot,actions", wati_api_url=sandbox.url,
                         wati_api_token="bench-token", wati_webhook_token="bench-hook",
-                        rasa_url=rasa.url, rasa_urls=",".join(urls), redis_url=REDIS_URL,
+                        rasa_url=urls[0], rasa_urls=",".join(urls), redis_url=REDIS_URL,
                         actions_port=action_port,
-                        actions_token=BENCH_ACTIONS_TOKEN, rasa_token=rasa.auth_token,
+                        actions_token=BENCH_ACTIONS_TOKEN, rasa_token=rasa_token,
                         redis_namespace=f"bench:{uuid.uuid4().hex[:8]}:", load_demo_data=True,
                         log_level="WARNING")
     app = create_app(settings, store=store)
@@ -185,23 +213,27 @@ async def main(users: int, messages: int, rounds: int, model_path: str | None = 
         await asyncio.wait_for(event.wait(), 60)
         return (last_reply[wa] - t0) * 1000
 
+    rasa_pids = [s.process.pid for s in servers]
+
     async def mode(name: str, n_users: int, n_messages: int) -> Run:
         fn = raw if name == RAW else via_gateway
         gateway_module.split_turn = _without_report if name == BEFORE else split_turn
+        rasa_cpu = process_cpu_s(rasa_pids)
         try:
-            return await drive(name, n_users, n_messages, fn)
+            run = await drive(name, n_users, n_messages, fn)
         finally:
             gateway_module.split_turn = split_turn
+        run.rasa_cpu_s = process_cpu_s(rasa_pids) - rasa_cpu
+        return run
 
     results: list[Run] = []
     overhead: list[Run] = []
-    stub = await FakeRasa(replier=_stub_replies).start()
     names = [RAW, GATEWAY, BEFORE]
     try:
         await drive("warm-up raw", 2, 5, raw)
         await drive("warm-up gateway", 2, 5, via_gateway)
         load_before = os.getloadavg()
-        for r in range(rounds):
+        for r in range(0 if gateway_only else rounds):
             for n_users in (1, users):
                 for name in names if r % 2 == 0 else names[::-1]:  # alternate who goes first
                     results.append(await mode(name, n_users, messages))
@@ -231,20 +263,23 @@ def merge(runs: list[Run]) -> Run:
     for r in runs:
         out.latencies_ms += r.latencies_ms
         out.wall_s += r.wall_s
+        out.cpu_s += r.cpu_s
+        out.rasa_cpu_s += r.rasa_cpu_s
         out.errors += r.errors
     return out
 
 
 def table(results: list[Run]) -> tuple[list[str], dict[tuple[str, int], Run]]:
-    lines = ["| mode | patients | messages | p50 ms | p95 ms | msg/s | errors |",
-             "|---|---|---|---|---|---|---|"]
+    lines = ["| mode | patients | messages | p50 ms | p95 ms | msg/s | app CPU ms/msg "
+             "| Rasa CPU ms/msg | errors |", "|---|---|---|---|---|---|---|---|---|"]
     summary: dict[tuple[str, int], Run] = {}
     for key in dict.fromkeys((r.name, r.users) for r in results):
         merged = merge([r for r in results if (r.name, r.users) == key])
         summary[key] = merged
         lines.append(f"| {key[0]} | {key[1]} | {len(merged.latencies_ms)} | "
                      f"{merged.pct(0.5):.1f} | {merged.pct(0.95):.1f} | "
-                     f"{merged.throughput:.1f} | {merged.errors} |")
+                     f"{merged.throughput:.1f} | {merged.cpu_ms:.2f} | "
+                     f"{merged.rasa_cpu_ms:.2f} | {merged.errors} |")
     lines.append("")
     for n_users, name in [(n, g) for n in sorted({k[1] for k in summary})
                           for g in (GATEWAY, BEFORE) if (g, n) in summary]:
@@ -256,8 +291,21 @@ def table(results: list[Run]) -> tuple[list[str], dict[tuple[str, int], Run]]:
             f"(cost {1 - ratio:.0%}); added latency p50 "
             f"{gw.pct(0.5) - raw.pct(0.5):+.1f} ms, p95 {gw.pct(0.95) - raw.pct(0.95):+.1f} ms "
             f"(mean {statistics.fmean(gw.latencies_ms) - statistics.fmean(raw.latencies_ms):+.1f}"
-            " ms).")
+            " ms)." + paired_costs(results, name, n_users))
     return lines, summary
+
+
+def paired_costs(results: list[Run], name: str, n_users: int) -> str:
+    """The cost round by round: each gateway run against the raw run next to it in time
+    (this machine's speed drifts between rounds; a pair shares the drift)."""
+    raws = [r for r in results if (r.name, r.users) == (RAW, n_users)]
+    gws = [r for r in results if (r.name, r.users) == (name, n_users)]
+    costs = [1 - g.throughput / r.throughput for r, g in zip(raws, gws, strict=False)
+             if r.throughput]
+    if len(costs) < 2:
+        return ""
+    return (f" Round by round: cost median {statistics.median(costs):.0%} "
+            f"({', '.join(f'{c:.0%}' for c in costs)}).")
 
 
 def report(results: list[Run], overhead: list[Run], users: int, messages: int, rounds: int,
@@ -283,7 +331,7 @@ def report(results: list[Run], overhead: list[Run], users: int, messages: int, r
         "ignoring the report and reading the tracker after the reply, as it did before.",
         "",
     ]
-    body, _ = table(results)
+    body, _ = table(results) if results else (["(--gateway-only: Rasa was not started)"], {})
     lines += body
     lines += ["", "## The gateway's own cost (Rasa replaced by a stub answering at once)", "",
               "Same app, same path; the stub is the fake REST channel of tests/bot, so what "
@@ -305,11 +353,14 @@ def cli() -> None:
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--model", help="a trained model (default: train if stale)")
     parser.add_argument("--replicas", type=int, default=1, help="Rasa servers (RASA_REPLICAS)")
+    parser.add_argument("--gateway-only", action="store_true",
+                        help="only the gateway against the stub, no Rasa (prints only)")
     parser.add_argument("--no-write", action="store_true", help="print only")
     args = parser.parse_args()
-    text = asyncio.run(main(args.users, args.messages, args.rounds, args.model, args.replicas))
+    text = asyncio.run(main(args.users, args.messages, args.rounds, args.model, args.replicas,
+                            args.gateway_only))
     print(text)  # noqa: T201
-    if not args.no_write:
+    if not args.no_write and not args.gateway_only:
         DOC.write_text(text)
 
 

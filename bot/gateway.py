@@ -255,7 +255,7 @@ class Gateway:
             for out in render.render(extra, lang).messages:
                 logs.append(await self._reply(wa_id, out, received_at, lang))
         if not privacy.erase:  # (an erasure's number is not kept, notice or not)
-            logs += await self._first_contact(wa_id, kind, received_at, lang)
+            logs += await self._first_contact(wa_id, kind, received_at, lang, before)
         logs.insert(0, chatlog.inbound(wa_id, shown, kind, event.message_key, received_at,
                                        understood, lang))
         await self._log_turn(wa_id, logs, received_at, understood)
@@ -287,11 +287,14 @@ class Gateway:
         replies, understood, ask_tracker = await self._ask(wa_id, kind, shown, lang, event)
         return [*privacy.replies, *replies], understood, ask_tracker, privacy
 
-    async def _first_contact(self, wa_id: str, kind: str, received_at: datetime, lang: str
-                             ) -> list[dict[str, Any]]:
+    async def _first_contact(self, wa_id: str, kind: str, received_at: datetime, lang: str,
+                             contact: dict[str, Any] | None) -> list[dict[str, Any]]:
         """The privacy notice, once per number, after the answer to its first message (the
-        patient is not held up: the booking goes on in the same turn). Its log lines."""
+        patient is not held up: the booking goes on in the same turn). Its log lines.
+        `contact` is the contact as it was before this message: once it says the notice was
+        shown, no store call is needed (the flag is only ever set, or the contact erased)."""
         if self.privacy is None or kind in SILENT_TYPES or \
+                (contact or {}).get("privacy_notice_shown_at") is not None or \
                 not await self.privacy.notice_due(wa_id, received_at):
             return []
         return [await self._reply(wa_id, out, received_at, lang)

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+from typing import Any
+
 import mongomock
 import pytest
-from mongomock.collection import Cursor
+from mongomock.collection import Collection, Cursor
 
 from booking import mongomock_cursor
 from booking.store import MongoStore
@@ -36,3 +39,51 @@ def test_aggregate_reads_every_document_once() -> None:
     rows = {r["_id"]: r["n"] for r in col.aggregate([{"$group": {"_id": "$g",
                                                                   "n": {"$sum": 1}}}])}
     assert rows == {0: 334, 1: 333, 2: 333}
+
+
+@pytest.mark.parametrize(("skip", "limit"), [(0, 0), (0, 3), (4, 2), (2, -5), (30, 5), (0, 99)])
+def test_what_mongomock_itself_computes_with_a_filter_a_sort_and_a_projection(
+        skip: int, limit: int) -> None:
+    store = MongoStore.from_url(None)
+    store.kv.insert_many([{"_id": f"k{i:02d}", "n": (i * 7) % 31, "odd": i % 2,
+                           "at": datetime(2026, 1, 1 + i % 28)} for i in range(31)])
+    cursor = store.kv.find({"odd": 1}, {"n": 1, "at": 1}, sort=[("n", -1)], skip=skip,
+                           limit=limit)
+    oracle = cursor.clone()
+    assert list(cursor) == oracle._compute_results(with_limit_and_skip=True)
+
+
+def test_with_a_limit_only_skip_plus_limit_documents_are_copied(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    store = MongoStore.from_url(None)
+    store.kv.insert_many([{"_id": f"k{i:03d}", "n": i} for i in range(200)])
+    copied: list[Any] = []
+    original = Collection._copy_only_fields
+
+    def counting(self: Any, doc: Any, *args: Any) -> Any:
+        copied.append(doc["_id"])
+        return original(self, doc, *args)
+
+    monkeypatch.setattr(Collection, "_copy_only_fields", counting)
+    got = [d["_id"] for d in store.kv.find({}, sort=[("n", -1)], skip=5, limit=3)]
+    assert got == ["k194", "k193", "k192"]
+    assert copied == [f"k{i}" for i in range(199, 191, -1)]  # skip + limit, not all 200
+
+
+def test_a_tz_aware_client_gets_aware_datetimes() -> None:
+    client = mongomock.MongoClient(tz_aware=True)
+    mongomock_cursor.apply()
+    col = client.db.c
+    col.insert_many([{"_id": i, "at": datetime(2026, 1, 1, i)} for i in range(5)])
+    got = list(col.find({}, sort=[("at", -1)], limit=2))
+    assert [d["_id"] for d in got] == [4, 3]
+    assert all(d["at"].tzinfo is not None for d in got)
+
+
+def test_a_cursor_read_twice_gives_the_same_documents() -> None:
+    store = MongoStore.from_url(None)
+    store.kv.insert_many([{"_id": i} for i in range(10)])
+    cursor = store.kv.find({}, limit=4)
+    first = list(cursor)
+    cursor.rewind()
+    assert list(cursor) == first == [{"_id": i} for i in range(4)]

@@ -100,21 +100,26 @@ class InboxFeeder:
         self.store, self.key, self.opts = store, key, opts
 
     async def observe(self, wa_id: str, now: datetime) -> int:
-        """Look at the sender's latest messages; returns how many were counted in."""
+        """Look at the sender's latest messages; returns how many were counted in.
+
+        Only the last `handoff_lookback + 1` are read: a message's reasons come from itself,
+        from the next one (a rephrase) or from a handoff at most that many messages later,
+        so the newest message can change nothing older. Known ones are dropped before the
+        masking context is loaded: most turns after an unsure message find only it again."""
         window = max(self.opts.rephrase_window_s, self.opts.handoff_window_s)
-        logs = await self.store.retrain.recent_inbound(wa_id, now - timedelta(seconds=window))
+        logs = await self.store.retrain.recent_inbound(wa_id, now - timedelta(seconds=window),
+                                                       self.opts.handoff_lookback + 1)
         candidates = reviewable(logs, self.opts) if logs else []
         if not candidates:
             return 0  # the usual turn: nothing to review, so no masking context to load
-        ctx = await self.store.retrain.masking_context([wa_id])
-        pii = PiiContext.build(ctx["names"], ctx["doctors"], ctx["refs"])
-        items = inbox_items(candidates, pii, self.key)
-        seen = await self.store.nlu_inbox.seen([i["message_id"] for i in items])
-        fresh = [i for i in items if not set(i["reasons"]) <= set(seen.get(i["message_id"], ["-"]))]
+        seen = await self.store.nlu_inbox.seen([c.message_id for c in candidates])
+        fresh = [c for c in candidates if not c.reasons <= set(seen.get(c.message_id, ["-"]))]
         if not fresh:
             return 0
+        ctx = await self.store.retrain.masking_context([wa_id])
+        pii = PiiContext.build(ctx["names"], ctx["doctors"], ctx["refs"])
         reps = await self.store.nlu_inbox.representatives()
-        for item in fresh:
+        for item in inbox_items(fresh, pii, self.key):
             group = None if item["message_id"] in seen else \
                 choose_group(item["norm"], reps, self.opts.group_threshold)
             gid = await self.store.nlu_inbox.add_message(item, group)

@@ -82,6 +82,38 @@ async def test_inbox_is_fed_masked_grouped_most_frequent_first(
     assert [g["count"] for g in again] == [g["count"] for g in groups]
 
 
+async def test_a_long_conversation_counts_each_message_once_and_masks_only_new_ones(
+        store: Store, sync_store: MongoStore, monkeypatch: pytest.MonkeyPatch) -> None:
+    await store.ensure_indexes()
+    loads: list[list[str]] = []
+    masking_context = store.retrain.masking_context
+
+    async def counted(wa_ids: list[str]) -> dict[str, list[str]]:
+        loads.append(wa_ids)
+        return await masking_context(wa_ids)
+
+    monkeypatch.setattr(store.retrain, "masking_context", counted)
+    wa = "6281200000077"
+    unsure = msg(wa, "bisa minta jadwal dokter gigi", 0, "book", 0.3)
+    # later than a rephrase would be, each unlike the others
+    confident = [msg(wa, text, 200 + 10 * i, "inform", 0.99) for i, text in enumerate(
+        ["di jakarta", "besok pagi", "yang pertama", "nama saya siti", "ya benar",
+         "oke makasih"])]
+    await feed(store, sync_store, [unsure, *confident,
+                                   msg(wa, "mau bicara dengan orang", 270, "human_handoff",
+                                       0.97, handoff=True)])
+    groups, _ = await store.nlu_inbox.list_groups()
+    counted_texts = {g["text"]: g["reasons"] for g in groups}
+    # the unsure one once; the three before the handoff; nothing in between, the handoff
+    # itself not (it was understood)
+    assert counted_texts == {"bisa minta jadwal dokter gigi": {"low_confidence": 1},
+                             "nama saya <NAME>": {"handoff": 1}, "ya benar": {"handoff": 1},
+                             "oke makasih": {"handoff": 1}}
+    # the masking context was loaded for the two turns that added something, not for the
+    # turns that found the unsure message again
+    assert loads == [[wa], [wa]]
+
+
 def test_choose_group_same_text_first_then_similar() -> None:
     reps = [("a", "mau booking dokter gigi"), ("b", "batal janji")]
     assert choose_group("batal janji", reps) == "b"

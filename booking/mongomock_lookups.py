@@ -9,7 +9,9 @@ MongoDB does not.
   top-level field (`{"wa_id": w, "at": {"$gte": t}}`, the NLU inbox feeder's queries)
   tests every document with the whole filter. MongoDB uses an index. Here a cheap
   comparison of those fields first drops the documents that cannot match; the whole filter
-  then decides on the rest, so the result is the same.
+  then decides on the rest, so the result is the same. When those conditions are the whole
+  filter, a document whose fields hold exactly a string (a naive date for a range) has
+  been decided by the comparison; only the others meet mongomock's filter.
 - Every read of a collection that has a TTL index (the webhook inbox) first scans all of
   its documents for expired ones, several times per query. Here that pass runs at most
   once per TTL_PASS_S per collection. MongoDB's own TTL monitor runs every 60 seconds and
@@ -94,6 +96,19 @@ def narrow(docs: Iterable[dict[str, Any]], tests: Narrowing) -> list[dict[str, A
     return kept
 
 
+def plain(doc: dict[str, Any], tests: Narrowing) -> bool:
+    """Whether every tested field of the document holds the plain type its test decides on
+    exactly (a string; a naive date for a range): then passing the tests is matching them."""
+    for field, _, bounds in tests:
+        value = doc.get(field)
+        if bounds is None:
+            if type(value) is not str:
+                return False
+        elif type(value) is not datetime or value.tzinfo is not None:
+            return False
+    return True
+
+
 def _in_range_or_other(bounds: Bounds, value: Any) -> bool:
     # mongomock stores dates naive (UTC, milliseconds) and compares them with plain operators
     if type(value) is not datetime or value.tzinfo is not None:
@@ -135,8 +150,12 @@ def apply() -> None:
                 docs = narrow(dict.values(store._documents), tests)
         if not docs:
             filtering.filter_applies(spec, {})  # validates the filter like a scan would
-        # the whole filter decides on every candidate
-        return (d for d in docs if filtering.filter_applies(spec, d))
+        if key is not None or len(tests) != len(spec):
+            # the whole filter decides on every candidate
+            return (d for d in docs if filtering.filter_applies(spec, d))
+        # every condition is a test: they decided on the documents of plain types; the
+        # whole filter decides on the rest (arrays, missing fields, other types)
+        return (d for d in docs if plain(d, tests) or filtering.filter_applies(spec, d))
 
     def remove_expired(self: Any) -> None:
         if not self._ttl_indexes:

@@ -135,6 +135,7 @@ async def test_embedded_default_starts_the_sandbox_and_sends_there(
         f"/whatsapp/webhook?token={settings.wati_webhook_token.get_secret_value()}"))
     await box.inject(WA, text="halo", name="Budi")
     await box.wait_for(lambda: box.sent_to(WA))
+    await rt.inbox.idle()  # the turn is over (its privacy notice sent too)
     assert box.sent_to(WA)[0]["text"] == "echo: halo"
     # The process's dispatcher (the scheduler's) sends there too.
     dispatcher = app[NOTIFIER].dispatcher

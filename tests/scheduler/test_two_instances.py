@@ -8,6 +8,7 @@ import asyncio
 import threading
 import uuid
 from datetime import timedelta
+from typing import Any
 
 from redis.asyncio import Redis
 
@@ -27,7 +28,8 @@ H = timedelta(hours=1)
 
 
 async def _instance(name: str, sync_store: MongoStore, namespace: str, clock: Clock,
-                    barrier: threading.Barrier, batch: int) -> list[SweepReport]:
+                    barrier: threading.Barrier, batch: int,
+                    first_claim: threading.Barrier | None) -> list[SweepReport]:
     redis = Redis.from_url(REDIS_TEST_URL, socket_timeout=2, socket_connect_timeout=2)
     store = Store(sync_store)
     service = BookingService(store, Coordinator(redis, namespace=namespace),
@@ -35,6 +37,20 @@ async def _instance(name: str, sync_store: MongoStore, namespace: str, clock: Cl
                              clock=clock)
     jobs = Jobs(scheduler_settings(reminder_batch=batch), store, service, clock=clock,
                 instance=name)
+    if first_claim is not None:
+        # Each instance has read its first due batch before either claims: the same
+        # bookings, so the claims really collide (left to timing, one instance could sweep
+        # its batches before the other reads any).
+        claim_many, waited = store.reminders.claim_many, False
+
+        async def claim_together(*args: Any, **kwargs: Any) -> Any:
+            nonlocal waited
+            if not waited:
+                waited = True
+                await asyncio.to_thread(first_claim.wait, 30)
+            return await claim_many(*args, **kwargs)
+
+        store.reminders.claim_many = claim_together  # type: ignore[method-assign]
     reports = []
     try:
         assert await service.coord.ping()  # really on the shared Redis server
@@ -49,10 +65,11 @@ async def _instance(name: str, sync_store: MongoStore, namespace: str, clock: Cl
     return reports
 
 
-def _race(sync_store: MongoStore, clocks: list[Clock], batches: list[int]
-          ) -> dict[str, list[SweepReport]]:
+def _race(sync_store: MongoStore, clocks: list[Clock], batches: list[int], *,
+          collide: bool = False) -> dict[str, list[SweepReport]]:
     namespace = f"test:{uuid.uuid4().hex[:12]}:"
     barrier = threading.Barrier(len(clocks))
+    first_claim = threading.Barrier(len(clocks)) if collide else None
     results: dict[str, list[SweepReport]] = {}
     errors: list[BaseException] = []
 
@@ -60,10 +77,12 @@ def _race(sync_store: MongoStore, clocks: list[Clock], batches: list[int]
         name = f"instance-{index}"
         try:
             results[name] = asyncio.run(_instance(name, sync_store, namespace, clocks[index],
-                                                  barrier, batches[index]))
+                                                  barrier, batches[index], first_claim))
         except BaseException as exc:  # surfaced below
             errors.append(exc)
             barrier.abort()
+            if first_claim is not None:
+                first_claim.abort()
 
     threads = [threading.Thread(target=worker, args=(i,)) for i in range(len(clocks))]
     for thread in threads:
@@ -84,7 +103,7 @@ def test_two_instances_send_each_reminder_exactly_once(sync_store: MongoStore, d
            for i in range(BOOKINGS)]
     # both instances see the same time: every reminder is due (the last start is START + 5h)
     now = START + 5 * H - 24 * H
-    results = _race(sync_store, [Clock(now), Clock(now)], batches=[25, 40])
+    results = _race(sync_store, [Clock(now), Clock(now)], batches=[25, 40], collide=True)
 
     reports = [r for rs in results.values() for r in rs]
     claimed = {name: sum(r.claimed for r in rs) for name, rs in results.items()}

@@ -258,13 +258,16 @@ class Gateway:
             logs += await self._first_contact(wa_id, kind, received_at, lang, before)
         logs.insert(0, chatlog.inbound(wa_id, shown, kind, event.message_key, received_at,
                                        understood, lang))
-        await self._log_turn(wa_id, logs, received_at, understood)
+        await self._log_turn(wa_id, logs, received_at, understood,
+                             (before or {}).get("last_inbound_at"))
         if privacy.erase:
             await self._erase(wa_id, received_at, privacy.lang or lang)
         WEBHOOKS.labels(outcome="processed").inc()
 
     async def _log_turn(self, wa_id: str, logs: list[dict[str, Any]], received_at: datetime,
-                        understood: Understanding | None) -> None:
+                        understood: Understanding | None, previous_at: datetime | None) -> None:
+        """Write the turn's chat log (logs[0]: the patient's message), then let the NLU
+        inbox look at it (`previous_at`: the sender's message before, for its rows)."""
         try:
             await self.chat.insert_chat_logs(logs)
         except BookingError as exc:
@@ -273,7 +276,8 @@ class Gateway:
             log.warning("chat log not written (%s): %d lines", exc.code, len(logs))
         else:
             if self.nlu_inbox is not None and understood is not None:
-                await self.nlu_inbox.observe_safely(wa_id, received_at)
+                await self.nlu_inbox.observe_safely(wa_id, received_at, latest=logs[0],
+                                                    previous_at=previous_at)
 
     async def _answer(self, wa_id: str, kind: str, shown: str, lang: str, event: WatiEvent
                       ) -> tuple[list[dict[str, Any]], Understanding | None, bool, PrivacyTurn]:
@@ -307,6 +311,8 @@ class Gateway:
         assert self.privacy is not None
         _, text = await self.privacy.erase(wa_id, lang)
         await self.rasa.forget(wa_id)  # what Rasa's tracker holds of earlier conversations
+        if self.nlu_inbox is not None:
+            self.nlu_inbox.forget(wa_id)
         for out in render.render([{"text": text}], lang).messages:
             await self._reply(wa_id, out, received_at, lang)
 

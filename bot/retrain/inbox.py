@@ -1,10 +1,12 @@
 """The NLU inbox: what the assistant was unsure about, masked and grouped, for admins to label.
 
 Fed by the gateway after each patient message (`InboxFeeder.observe`): the sender's last
-messages go through the review's selection (`select_candidates`: fallback, low confidence,
-a correction right after a reply, messages before a handoff), are masked (`pii.mask`) and
-join the group of the first similar representative (`similarity`, the review's threshold),
-else start a group. Stored by booking/store_nlu_inbox.py.
+messages (held from the previous turn when this process saw it, bot/retrain/recent.py;
+else read back from the store) go through the review's selection (`select_candidates`:
+fallback, low confidence, a correction right after a reply, messages before a handoff),
+are masked (`pii.mask`) and join the group of the first similar representative
+(`similarity`, the review's threshold), else start a group. Stored by
+booking/store_nlu_inbox.py.
 
 Pure: `inbox_items`, `choose_group`, `check_label`, `training_examples`, `render_labelled`.
 """
@@ -26,6 +28,7 @@ from booking.store import Store
 from bot.retrain import nlu_yaml
 from bot.retrain.merge import DomainInfo, check_examples
 from bot.retrain.pii import PLACEHOLDERS, PiiContext, mask
+from bot.retrain.recent import RecentInbound
 from bot.retrain.review import (
     Candidate,
     ReviewOptions,
@@ -98,17 +101,26 @@ class InboxFeeder:
 
     def __init__(self, store: Store, key: bytes, opts: ReviewOptions = ReviewOptions()) -> None:
         self.store, self.key, self.opts = store, key, opts
+        self.window = timedelta(seconds=max(opts.rephrase_window_s, opts.handoff_window_s))
+        self.recent = RecentInbound(opts.handoff_lookback + 1, self.window)
 
-    async def observe(self, wa_id: str, now: datetime) -> int:
+    async def observe(self, wa_id: str, now: datetime, *, latest: dict[str, Any] | None = None,
+                      previous_at: datetime | None = None) -> int:
         """Look at the sender's latest messages; returns how many were counted in.
 
-        Only the last `handoff_lookback + 1` are read: a message's reasons come from itself,
-        from the next one (a rephrase) or from a handoff at most that many messages later,
-        so the newest message can change nothing older. Known ones are dropped before the
-        masking context is loaded: most turns after an unsure message find only it again."""
-        window = max(self.opts.rephrase_window_s, self.opts.handoff_window_s)
-        logs = await self.store.retrain.recent_inbound(wa_id, now - timedelta(seconds=window),
-                                                       self.opts.handoff_lookback + 1)
+        Only the last `handoff_lookback + 1` are looked at: a message's reasons come from
+        itself, from the next one (a rephrase) or from a handoff at most that many messages
+        later, so the newest message can change nothing older. `latest` is the message just
+        logged and `previous_at` the sender's last message time before it: when this
+        process saw that one, the rows are known without reading the store. Known ones
+        are dropped before the masking context is loaded: most turns after an unsure
+        message find only it again."""
+        logs = self.recent.rows_with(wa_id, latest, previous_at, now) \
+            if latest is not None else None
+        if logs is None:
+            logs = await self.store.retrain.recent_inbound(wa_id, now - self.window,
+                                                           self.opts.handoff_lookback + 1)
+        self.recent.remember(wa_id, logs, now)
         candidates = reviewable(logs, self.opts) if logs else []
         if not candidates:
             return 0  # the usual turn: nothing to review, so no masking context to load
@@ -127,12 +139,18 @@ class InboxFeeder:
                 reps.append((gid, item["norm"]))
         return len(fresh)
 
-    async def observe_safely(self, wa_id: str, now: datetime) -> None:
+    async def observe_safely(self, wa_id: str, now: datetime, *,
+                             latest: dict[str, Any] | None = None,
+                             previous_at: datetime | None = None) -> None:
         """For the gateway: the patient was answered; a failure here is logged, not raised."""
         try:
-            await self.observe(wa_id, now)
+            await self.observe(wa_id, now, latest=latest, previous_at=previous_at)
         except (BookingError, LookupError, ValueError, TypeError) as exc:
             log.warning("nlu inbox not fed: %s", type(exc).__name__)
+
+    def forget(self, wa_id: str) -> None:
+        """The number was erased: nothing of it stays in this process."""
+        self.recent.forget(wa_id)
 
 
 # ---- labels -------------------------------------------------------------------------------

@@ -74,6 +74,8 @@ async def test_whatsapp_erasure_leaves_nothing_readable_and_keeps_the_counts(
     assert bot_app.sandbox.sent_to(WA, "text")[-1]["text"].startswith(
         "Data pribadi Anda sudah dihapus")
     assert leaks(bot_app.store, [*secrets, "hapus data saya"]) == []
+    feeder = bot_app.rt.gateway.nlu_inbox  # nor what the NLU inbox held of the last turns
+    assert feeder is not None and WA not in feeder.recent
     # decrypted too: the store itself finds nothing of the patient any more
     assert bot_app.store.chat_logs.count_documents({"wa_id": WA}) == 0
     assert bot_app.store.find_user(whatsapp=WA) is None
